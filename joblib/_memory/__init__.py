@@ -1,0 +1,1 @@
+"""Implementation of Memory: call identity, code tracking, cached calls, reporting."""

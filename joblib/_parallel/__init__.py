@@ -1,0 +1,1 @@
+"""Implementation of Parallel: configuration, batching, dispatch, results."""

@@ -1,0 +1,1 @@
+"""Parallel backends (sequential, threads, multiprocessing, loky)."""

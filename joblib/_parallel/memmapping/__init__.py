@@ -1,0 +1,1 @@
+"""Automatic memory-mapping of large numpy arrays sent to worker processes."""

@@ -1,0 +1,1 @@
+"""Implementation of dump/load: options parsing, array I/O, compressed files."""

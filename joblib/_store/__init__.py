@@ -1,0 +1,1 @@
+"""Storage mechanics shared by Memory stores: atomic writes, scans, eviction."""
