@@ -1,0 +1,246 @@
+"""The two sides of a run and how a workload group is run on one of them.
+
+A *side* is an interpreter plus the folders put on its ``PYTHONPATH``:
+
+- the project: the interpreter given by ``--python`` (default: the one
+  running the suite) and a byte-compiled snapshot of the repository's
+  ``joblib/`` package;
+- the reference: another virtualenv's interpreter with its own installed
+  joblib (``--compare PATH`` or ``--compare-version X.Y.Z``).
+
+Both get a copy of this ``benchmarks`` package (and nothing else on
+``PYTHONPATH``) and run from an empty working directory: ``python -m`` and
+``-c`` put the working directory first on ``sys.path``, where a checkout's
+``joblib/`` would shadow the reference's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from benchmarks.catalog import wanted_metrics
+
+__all__ = ["Side", "Workspace", "GroupResult", "run_group",
+           "reference_python", "ref_venv_dir"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(_PACKAGE_DIR)
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+@dataclass
+class Side:
+    """One implementation under test."""
+
+    key: str  # "project" or "reference": the keys used in the JSON
+    python: str
+    pythonpath: list[str] = field(default_factory=list)
+    # The joblib the child imports must live under this folder: a guard
+    # against measuring the wrong package (e.g. the checkout shadowing the
+    # reference, or an installed joblib hiding the project's snapshot).
+    joblib_under: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``project`` or ``joblib <version>`` once the version is known."""
+        version = self.meta.get("joblib_version")
+        if self.key == "reference" and version:
+            # An installed release, or another checkout (--compare-repo).
+            if self.joblib_under is None:
+                return f"joblib {version}"
+            return f"reference {version}"
+        return self.key
+
+
+class Workspace:
+    """Scratch folder holding the package copies and an empty cwd.
+
+    Parameters
+    ----------
+    repo : str
+        Repository root holding ``joblib/`` (the project's package).
+    """
+
+    def __init__(self, repo: str = REPO_ROOT) -> None:
+        self.root = tempfile.mkdtemp(prefix="joblib-bench-")
+        self.cwd = os.path.join(self.root, "cwd")
+        self.pkg = os.path.join(self.root, "pkg")
+        os.makedirs(self.cwd)
+        shutil.copytree(_PACKAGE_DIR, os.path.join(self.pkg, "benchmarks"),
+                        ignore=_IGNORE)
+        self.project = self.snapshot(repo, "project")
+
+    def snapshot(self, repo: str, name: str) -> str:
+        """Copy ``repo/joblib`` to ``<scratch>/name/joblib``; return the
+        folder to put on ``PYTHONPATH``.
+
+        A frozen copy: edits made in the checkout during a long run do not
+        mix two versions of the code into one comparison.
+        """
+        source = os.path.join(repo, "joblib")
+        if not os.path.isfile(os.path.join(source, "__init__.py")):
+            raise ValueError(f"no joblib package (joblib/__init__.py) in "
+                             f"{repo!r}")
+        target = os.path.join(self.root, name)
+        shutil.copytree(source, os.path.join(target, "joblib"),
+                        ignore=_IGNORE)
+        return target
+
+    def compile_for(self, python: str, folder: str) -> None:
+        """Byte-compile the snapshot in ``folder`` with ``python``.
+
+        A pip-installed reference is byte-compiled; a checkout under
+        PYTHONDONTWRITEBYTECODE=1 would recompile on every import, in every
+        worker too, which is not the code's own cost.
+        """
+        subprocess.run([python, "-m", "compileall", "-q", folder],
+                       check=True, cwd=self.cwd, stdout=subprocess.DEVNULL)
+
+    def close(self) -> None:
+        """Remove the scratch folder."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class GroupResult:
+    """What one child run of a group reported."""
+
+    meta: dict
+    metrics: dict[str, dict]
+    stderr_tail: str = ""
+
+
+def _child_env(side: Side, workspace: Workspace) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(side.pythonpath + [workspace.pkg])
+    return env
+
+
+def _parse_lines(stdout: str) -> tuple[dict, dict[str, dict]]:
+    meta, metrics = {}, {}
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue  # stray prints of the code under test
+        try:
+            payload = json.loads(line)
+        except ValueError:
+            continue
+        if "meta" in payload:
+            meta = payload["meta"]
+        elif "name" in payload:
+            metrics[payload["name"]] = payload
+    return meta, metrics
+
+
+def _check_joblib_location(side: Side, meta: dict) -> str | None:
+    where = meta.get("joblib_file")
+    if where is None:
+        return meta.get("joblib_error", "joblib could not be imported")
+    if side.joblib_under and not os.path.realpath(where).startswith(
+            os.path.realpath(side.joblib_under) + os.sep):
+        return (f"the {side.key} side imported joblib from {where!r}, "
+                f"expected a module under {side.joblib_under!r}")
+    if side.key == "reference" and where.startswith(REPO_ROOT + os.sep):
+        return f"the reference side imported the checkout's joblib ({where})"
+    return None
+
+
+def run_group(side: Side, workspace: Workspace, group: str, scale: float,
+              only: str | None, timeout: float) -> GroupResult:
+    """Run ``group`` in a fresh child of ``side`` and collect its metrics.
+
+    Metrics the child did not report (it crashed, or its set-up failed, or
+    it overran ``timeout`` per metric plus a minute) come back as errors.
+    """
+    wanted = wanted_metrics(group, only)
+    command = [side.python, "-m", "benchmarks._child", group,
+               "--scale", repr(scale), "--timeout", repr(timeout)]
+    if only:
+        command += ["--only", only]
+    # Its own session, so that on overrun the child and the workers it
+    # started can be killed together without touching anything else.
+    proc = subprocess.Popen(command, cwd=workspace.cwd,
+                            env=_child_env(side, workspace),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(
+            timeout=timeout * max(1, len(wanted)) + 60)
+        failure = None if proc.returncode == 0 else (
+            f"child exited with status {proc.returncode}")
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        failure = "group timed out and was killed"
+    meta, metrics = _parse_lines(stdout)
+    tail = "\n".join(stderr.strip().splitlines()[-6:])
+    wrong_joblib = _check_joblib_location(side, meta) if meta else None
+    for name in wanted:
+        if wrong_joblib:
+            metrics[name] = {"name": name, "error": wrong_joblib}
+        elif name not in metrics:
+            reason = failure or "not reported by the child"
+            metrics[name] = {"name": name,
+                             "error": f"{reason}: {tail[-400:]}"}
+    return GroupResult(meta, metrics, tail)
+
+
+def ref_venv_dir(version: str) -> str:
+    """Where ``--make-ref-venv`` puts the virtualenv for ``version``."""
+    cache = os.environ.get("JOBLIB_BENCH_CACHE",
+                           os.path.join(os.path.expanduser("~"), ".cache",
+                                        "joblib-bench"))
+    return os.path.join(cache, f"venv-joblib-{version}")
+
+
+def _venv_python(folder: str) -> str:
+    sub = "Scripts" if sys.platform == "win32" else "bin"
+    exe = "python.exe" if sys.platform == "win32" else "python"
+    return os.path.join(folder, sub, exe)
+
+
+def _make_venv(folder: str, version: str) -> None:
+    print(f"creating {folder} with joblib=={version} numpy lz4 ...",
+          file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "venv", folder], check=True)
+    subprocess.run([_venv_python(folder), "-m", "pip", "install", "-q",
+                    f"joblib=={version}", "numpy", "lz4"], check=True)
+
+
+def reference_python(compare: str | None, version: str | None,
+                     make: bool) -> str:
+    """Resolve ``--compare PATH`` / ``--compare-version V`` to a python.
+
+    ``PATH`` may be an interpreter or a virtualenv folder.  With a version,
+    the virtualenv lives under ``~/.cache/joblib-bench/`` and is created
+    only when ``make`` is true (``--make-ref-venv``).
+
+    Raises
+    ------
+    ValueError
+        If the interpreter does not exist (the message says how to fix it).
+    """
+    if compare is not None:
+        python = _venv_python(compare) if os.path.isdir(compare) else compare
+        if not os.path.isfile(python):
+            raise ValueError(f"--compare {compare!r}: no interpreter at "
+                             f"{python!r}")
+        return python
+    folder = ref_venv_dir(version)
+    python = _venv_python(folder)
+    if not os.path.isfile(python):
+        if not make:
+            raise ValueError(
+                f"no reference virtualenv at {folder!r}; add --make-ref-venv "
+                f"to create it (pip install joblib=={version} numpy lz4)")
+        _make_venv(folder, version)
+    return python

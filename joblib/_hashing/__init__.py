@@ -1,0 +1,1 @@
+"""Implementation of :mod:`joblib.hashing` (fast, joblib-1.6-compatible streams)."""

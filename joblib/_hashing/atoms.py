@@ -1,0 +1,84 @@
+"""Pickle-exact encoding of runs of atomic values at C speed.
+
+joblib 1.6 hashes the protocol-3 stream of the pure-Python ``pickle._Pickler``
+with memoization of ``str``/``bytes`` switched off.  For the atomic types
+below, the C pickler in *fast* mode (no memo at all) writes exactly the same
+opcodes, so a run of atoms can be encoded in one C call instead of one
+Python-level ``save`` per value.
+"""
+
+from __future__ import annotations
+
+import pickle
+from struct import pack
+
+__all__ = ["ATOM_TYPES", "AtomEncoder", "all_atoms", "put_code"]
+
+# Exact types only: subclasses (bool is handled, IntEnum, np.float64, ...)
+# pickle through __reduce_ex__ and must take the generic path.
+ATOM_TYPES = frozenset({int, float, str, bytes, bool, type(None)})
+
+_is_atom_superset = ATOM_TYPES.issuperset
+_SHORT_PUTS = tuple(pickle.BINPUT + bytes((index,)) for index in range(256))
+
+
+def all_atoms(values) -> bool:
+    """Return True when every value in ``values`` has an atomic exact type."""
+    return _is_atom_superset(map(type, values))
+
+
+def put_code(index: int) -> bytes:
+    """Return the protocol-3 memo PUT opcode for slot ``index``."""
+    if index < 256:
+        return _SHORT_PUTS[index]
+    return pickle.LONG_BINPUT + pack("<I", index)
+
+
+class AtomEncoder:
+    """Encode atoms as the protocol-3 opcodes the pure-Python pickler emits.
+
+    One instance keeps a reusable fast-mode C pickler and its buffer; it is
+    not thread-safe (each hasher owns its own encoder).
+    """
+
+    __slots__ = ("_chunks", "_dump", "write")
+
+    def __init__(self) -> None:
+        # The C pickler writes a dump to ``self.write`` in one call (several
+        # for large str/bytes payloads), so a list is the cheapest buffer.
+        self._chunks = []
+        self.write = self._chunks.append
+        pickler = pickle.Pickler(self, protocol=3)
+        # Fast mode disables the memo: no PUT/GET opcodes, and repeated
+        # strings are written in full, as joblib 1.6's hasher does.
+        pickler.fast = True
+        self._dump = pickler.dump
+
+    def dumps(self, obj) -> bytes:
+        """Return the full fast-mode pickle of ``obj`` (PROTO ... STOP)."""
+        chunks = self._chunks
+        self._dump(obj)
+        if len(chunks) == 1:
+            return chunks.pop()
+        data = b"".join(chunks)
+        chunks.clear()
+        return data
+
+    def items(self, values: tuple) -> bytes:
+        """Return the concatenated encodings of a non-empty tuple of atoms."""
+        data = self.dumps(values)
+        # PROTO 3 [MARK] items (TUPLE | TUPLEn) STOP
+        return data[3:-2] if len(values) > 3 else data[2:-2]
+
+    def list_batch(self, values: list) -> bytes:
+        """Encode at most 1000 atoms as one list batch (``MARK..APPENDS``).
+
+        A single value gives ``value APPEND``, as the Python pickler does.
+        """
+        # PROTO 3 EMPTY_LIST <batch> STOP
+        return self.dumps(values)[3:-1]
+
+    def tuple(self, values: tuple) -> bytes:
+        """Encode a non-empty tuple of atoms, without its memo PUT."""
+        # PROTO 3 <tuple> STOP
+        return self.dumps(values)[2:-1]

@@ -1,0 +1,69 @@
+"""Compatibility path ``joblib._multiprocessing_helpers`` (joblib 1.6).
+
+Home of ``mp``: the :mod:`multiprocessing` module when process-based
+parallelism is usable here, or ``None`` when it is not (for instance under
+Pyodide, on systems without working POSIX semaphores, or when the user set
+``JOBLIB_MULTIPROCESSING=0``).  Many projects import ``mp`` from this path.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+__all__ = ["mp", "assert_spawning"]
+
+
+def _multiprocessing_disabled_by_env() -> bool:
+    """True when ``JOBLIB_MULTIPROCESSING`` is set to ``0``."""
+    value = os.environ.get("JOBLIB_MULTIPROCESSING", "1").strip() or "1"
+    try:
+        return int(value) == 0
+    except ValueError:
+        # joblib 1.6 crashes on a non-integer value; a warning is kinder.
+        warnings.warn(
+            "JOBLIB_MULTIPROCESSING=%r is not an integer; expected 0 (disable) "
+            "or 1 (enable). Multiprocessing stays enabled." % value
+        )
+        return False
+
+
+def _probe_semaphores() -> None:
+    """Create and drop one named semaphore (raises OSError when unsupported)."""
+    import tempfile
+    from _multiprocessing import SemLock
+
+    names = tempfile._RandomNameSequence()
+    for _ in range(100):
+        name = "/joblib-%d-%s" % (os.getpid(), next(names))
+        try:
+            SemLock(0, 0, 1, name=name, unlink=True)
+            return
+        except FileExistsError:
+            continue
+    raise FileExistsError("cannot find a free name for a probe semaphore")
+
+
+def _load_multiprocessing():
+    """Return :mod:`multiprocessing` if usable here, else ``None``."""
+    if _multiprocessing_disabled_by_env():
+        return None
+    try:
+        import _multiprocessing  # noqa: F401  (missing on some platforms)
+        import multiprocessing
+    except ImportError:
+        return None
+    try:
+        _probe_semaphores()
+    except (FileExistsError, AttributeError, ImportError, OSError) as exc:
+        warnings.warn("%s.  joblib will operate in serial mode" % (exc,))
+        return None
+    return multiprocessing
+
+
+mp = _load_multiprocessing()
+
+if mp is not None:
+    from multiprocessing.context import assert_spawning
+else:
+    assert_spawning = None

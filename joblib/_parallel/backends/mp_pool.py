@@ -1,0 +1,63 @@
+"""``MultiprocessingBackend``: a ``multiprocessing.Pool`` with automatic
+memmapping of large arrays (``joblib.pool.MemmappingPool``)."""
+
+from __future__ import annotations
+
+import gc
+
+from .base import FallbackToBackend, ParallelBackendBase
+from .mixins import AutoBatchingMixin, PoolManagerMixin
+from .n_jobs import process_pool_guard
+from .pool_watch import WorkerCrashWatcher
+from .sequential import SequentialBackend
+
+__all__ = ["MultiprocessingBackend"]
+
+
+class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
+                             ParallelBackendBase):
+    """Run batches in a fresh ``multiprocessing.Pool`` for each call.
+
+    Accepted backend kwargs: ``initializer``, ``initargs``,
+    ``maxtasksperchild`` and ``context`` (a multiprocessing context; the
+    default honours ``JOBLIB_START_METHOD``).  Legacy: loky is faster and
+    more robust.
+    """
+
+    supports_retrieve_callback = True
+    supports_return_generator = False
+    _watcher = None
+
+    def effective_n_jobs(self, n_jobs) -> int:
+        """Worker count; 1 (with a warning) where a pool cannot start."""
+        forced = process_pool_guard(
+            n_jobs, kind="Multiprocessing", nesting_level=self.nesting_level,
+            in_main_thread=self.in_main_thread(), check_loky_depth=True,
+        )
+        if forced is not None:
+            return forced
+        return super().effective_n_jobs(n_jobs)
+
+    def configure(self, n_jobs=1, parallel=None, prefer=None, require=None,
+                  **memmapping_pool_kwargs) -> int:
+        """Start the pool and return its size."""
+        n_jobs = self.effective_n_jobs(n_jobs)
+        if n_jobs == 1:
+            raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
+        kwargs = {**self.backend_kwargs, **memmapping_pool_kwargs}
+        # Forked children inherit the parent's garbage: collect it first.
+        gc.collect()
+        from ...pool import MemmappingPool  # deferred: heavy, process-only
+
+        self._pool = MemmappingPool(n_jobs, **kwargs)
+        self._watcher = WorkerCrashWatcher(self._pool)
+        self.parallel = parallel
+        return n_jobs
+
+    def terminate(self) -> None:
+        """Shut the pool down and forget the batch statistics."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+        super().terminate()
+        self.reset_batch_stats()

@@ -1,0 +1,210 @@
+"""Per-call state of ``Parallel``: pulls tasks from the input iterator under
+a lock, submits batches, records outcomes and counts progress.
+
+Completion callbacks run in backend threads; the caller's thread waits on
+``cond`` (see :mod:`.results`), so nothing polls.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Iterator
+from uuid import uuid4
+
+from .backend_resolution import registry
+from .batching import split_sizes
+from .outcomes import TASK_ERROR, TASK_PENDING
+from .progress import ProgressEvent
+from .tasks import BatchedCalls
+
+__all__ = ["CallState"]
+
+
+class CallState:
+    """Everything one ``Parallel.__call__`` tracks while it runs."""
+
+    def __init__(self, parallel: Any, n_jobs: int, lock: threading.RLock,
+                 ordered: bool, progress_sink: Callable | None = None):
+        self.parallel = parallel
+        self.backend = parallel._backend
+        self.n_jobs = n_jobs
+        self.lock = lock
+        self.cond = threading.Condition(lock)
+        self.ordered = ordered
+        self.verbose = parallel.verbose
+        self.retrieve_in_callback = self.backend.supports_retrieve_callback
+        self.call_id = uuid4().hex
+        self.jobs: deque = deque()   # ordered: in flight; unordered: finished
+        self.pending: set = set()    # unordered: in flight
+        self.ready_batches: deque = deque()
+        self.n_dispatched_batches = self.n_dispatched_tasks = 0
+        self.n_completed_tasks = self.nb_consumed = 0
+        self.iterating = self.aborting = self.aborted = self.exception = False
+        self.original_iterator: Iterator | None = None
+        self.pre_dispatch_amount = 0
+        self.n_tasks = parallel.n_tasks
+        self.start_time = parallel._start_time
+        self.reducer_callback: Callable | None = None
+        self.progress_sink = progress_sink
+        self._requests = 0
+        self._pumping = False
+
+    # -- dispatching ---------------------------------------------------
+    def start(self, iterator: Iterator, original: Iterator | None) -> None:
+        """Dispatch the first ``pre_dispatch`` tasks from ``iterator``."""
+        with self.lock:
+            self.original_iterator = original
+            self._pumping = True
+            try:
+                if self.dispatch_one_batch(iterator):
+                    self.iterating = self.original_iterator is not None
+                while self.dispatch_one_batch(iterator):
+                    pass
+                if original is None:
+                    self.iterating = False
+                self._drain_requests()
+            finally:
+                self._pumping = False
+            self.cond.notify_all()
+
+    def dispatch_next(self) -> None:
+        """Dispatch one more batch from the input (called on completions)."""
+        with self.lock:
+            if self.original_iterator is None:
+                return
+            self._requests += 1
+            if self._pumping:
+                # A synchronous completion inside submit(): the outer loop
+                # will serve the request instead of recursing once per task.
+                return
+            self._pumping = True
+            try:
+                self._drain_requests()
+            finally:
+                self._pumping = False
+
+    def _drain_requests(self) -> None:
+        while self._requests and self.original_iterator is not None:
+            self._requests -= 1
+            if not self.dispatch_one_batch(self.original_iterator):
+                self.iterating = False
+                self.original_iterator = None
+        self._requests = 0
+
+    def dispatch_one_batch(self, iterator: Iterator) -> bool:
+        """Dispatch one batch; False when ``iterator`` is exhausted."""
+        if self.aborting:
+            return False
+        batch_size = self.parallel._get_batch_size()
+        with self.lock:
+            if not self.ready_batches and not self._refill(iterator, batch_size):
+                return self.exception
+            if not self.ready_batches:
+                return True
+            self._dispatch(self.ready_batches.popleft())
+            return True
+
+    def _refill(self, iterator: Iterator, batch_size: int) -> bool:
+        """Slice the next tasks into ready batches; False if none are left."""
+        big_batch_size = batch_size * self.n_jobs
+        try:
+            tasks = list(itertools.islice(iterator, big_batch_size))
+        except Exception as exc:  # noqa: BLE001 - re-raised in the caller
+            self._record_input_error(exc, batch_size)
+            return False
+        if not tasks:
+            return False
+        short_tail = (iterator is self.original_iterator
+                      and len(tasks) < big_batch_size)
+        size = split_sizes(len(tasks), self.n_jobs, short_tail)
+        # One nested backend per batch: thread workers share objects, and
+        # two tasks must not drive the same backend instance concurrently.
+        nested = self.backend.get_nested_backend
+        for i in range(0, len(tasks), size):
+            self.ready_batches.append(BatchedCalls(
+                tasks[i:i + size], nested(), self.reducer_callback, None))
+        return True
+
+    def _record_input_error(self, exc: BaseException, batch_size: int) -> None:
+        tracker = registry().BatchCompletionCallBack(0, batch_size, self.parallel)
+        self._track(tracker)
+        self.record_outcome(tracker, TASK_ERROR, exc)
+
+    def _track(self, tracker: Any) -> None:
+        if self.ordered:
+            self.jobs.append(tracker)
+        else:
+            self.pending.add(tracker)
+
+    def _dispatch(self, batch: BatchedCalls) -> None:
+        if self.aborting:
+            return
+        size = len(batch)
+        tracker = registry().BatchCompletionCallBack(time.time(), size, self.parallel)
+        self.n_dispatched_tasks += size
+        self.n_dispatched_batches += 1
+        self._track(tracker)
+        try:
+            job = self.backend.submit(batch, callback=tracker)
+        except Exception as exc:  # noqa: BLE001 - re-raised in the caller
+            self.record_outcome(tracker, TASK_ERROR, exc)
+            return
+        tracker.register_job(job)
+
+    # -- completion ----------------------------------------------------
+    def record_outcome(self, tracker: Any, status: str, result: Any) -> None:
+        """Store a batch outcome once; wake the waiting caller if needed."""
+        with self.lock:
+            if tracker.status not in (TASK_PENDING, None):
+                return
+            tracker._result = result
+            tracker.status = status
+            tracker.job = None
+            if status == TASK_ERROR:
+                self.exception = self.aborting = True
+            if not self.ordered:
+                self.pending.discard(tracker)
+                self.jobs.append(tracker)
+                self.cond.notify_all()
+            elif status == TASK_ERROR or (self.jobs and self.jobs[0] is tracker):
+                self.cond.notify_all()
+
+    def batch_finished(self, tracker: Any, duration: float) -> None:
+        """Update the estimator, counters and progress; dispatch more."""
+        self.backend.batch_completed(tracker.batch_size, duration)
+        with self.lock:
+            self.n_completed_tasks += tracker.batch_size
+            if self.progress_sink is not None:
+                self._emit_events(tracker, duration)
+            self.parallel.print_progress()
+            if self.original_iterator is not None:
+                self.dispatch_next()
+            if not self.retrieve_in_callback or self.is_completed():
+                self.cond.notify_all()
+
+    def _emit_events(self, tracker: Any, duration: float) -> None:
+        first = getattr(tracker, "first_index", 0)
+        elapsed = time.time() - self.start_time
+        done = self.n_completed_tasks - tracker.batch_size
+        for k in range(tracker.batch_size):
+            done += 1
+            self.progress_sink(ProgressEvent(
+                index=first + k, duration=duration, batch_size=tracker.batch_size,
+                n_completed=done, n_total=self.n_tasks, elapsed=elapsed))
+
+    # -- state queries -------------------------------------------------
+    def is_completed(self) -> bool:
+        """All dispatched tasks completed and nothing left to dispatch."""
+        return self.n_completed_tasks == self.n_dispatched_tasks and not (
+            self.iterating or self.aborting)
+
+    @property
+    def completed(self) -> bool:
+        return self.is_completed()
+
+    @property
+    def has_iterator(self) -> bool:
+        return self.original_iterator is not None

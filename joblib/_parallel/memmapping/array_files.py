@@ -1,0 +1,102 @@
+"""Raw array files: written once by the parent, memory-mapped by workers.
+
+A temporary array file holds nothing but the array's bytes, in C order (or
+Fortran order for Fortran-contiguous arrays).  Dtype, shape and order travel
+in the tiny pickled reducer instead, so writing is one ``tofile`` call at the
+speed of the page cache, and opening is one ``np.memmap``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .temp_folders import FILE_PERMISSIONS, TEMP_FOLDER_PREFIX
+
+__all__ = ["JOBLIB_MMAPS", "write_array", "open_temporary_memmap", "is_temporary_memmap"]
+
+# File names of the temporary memmaps this process has opened (1.6 exposes
+# this set; results that are such memmaps are sent back by value).
+JOBLIB_MMAPS: set = set()
+
+# Non-contiguous arrays are copied to contiguous chunks of about this size
+# before writing, which bounds the parent's extra memory.
+_CHUNK_BYTES = 16 * 1024**2
+
+
+def write_array(a: Any, filename: str) -> str:
+    """Write the raw bytes of ``a`` to a new file; return the memmap order.
+
+    The file is created exclusively with owner-only permissions.  On any
+    error the partial file is removed before the error propagates.
+    """
+    order = "F" if (a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous) else "C"
+    fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_PERMISSIONS)
+    try:
+        with open(fd, "wb", buffering=0) as f:
+            _write_raw(a, f, order)
+    except BaseException:
+        # Also on KeyboardInterrupt: never leave half a file behind.
+        _unlink_quietly(filename)
+        raise
+    return order
+
+
+def _write_raw(a: Any, f, order: str) -> None:
+    """Write ``a``'s elements to ``f`` in ``order`` without a full copy."""
+    import numpy as np
+
+    if order == "F":
+        a = a.T  # C-contiguous view with the same bytes
+    if a.flags.c_contiguous:
+        # ``tofile`` hands the whole buffer to one write(): the fastest path.
+        a.tofile(f)
+        return
+    rows = max(1, _CHUNK_BYTES // max(1, a.nbytes // max(1, a.shape[0])))
+    for start in range(0, a.shape[0], rows):
+        np.ascontiguousarray(a[start : start + rows]).tofile(f)
+
+
+def _unlink_quietly(filename: str) -> None:
+    try:
+        os.unlink(filename)
+    except OSError:
+        pass  # it may not have been created
+
+
+def open_temporary_memmap(filename: str, dtype: Any, shape: tuple, order: str, mode: str):
+    """Worker side: map a temporary array file as an ``np.memmap``.
+
+    Read-only and read-write maps are shared with the next tasks of this
+    process for a moment (see :mod:`.mapping_cache`); each task gets its own
+    view.  Copy-on-write maps are private to each task, so never shared.
+    """
+    import numpy as np
+
+    mode = _worker_mode(mode)
+
+    def open_mapping():
+        return np.memmap(filename, dtype=dtype, mode=mode, shape=shape, order=order)
+
+    if mode == "c":
+        mm = open_mapping()
+    else:
+        from .mapping_cache import recent_mappings
+
+        mm = recent_mappings.get((filename, mode, dtype, shape, order), open_mapping).view()
+    JOBLIB_MMAPS.add(mm.filename)
+    return mm
+
+
+def _worker_mode(mode: str) -> str:
+    # 'w+' would truncate the shared data when a worker opens it.
+    return "r+" if mode == "w+" else mode
+
+
+def is_temporary_memmap(filename: str | None) -> bool:
+    """True when ``filename`` is an array file of a joblib temporary folder."""
+    if filename is None:
+        return False
+    if filename in JOBLIB_MMAPS:
+        return True
+    return os.path.basename(os.path.dirname(filename)).startswith(TEMP_FOLDER_PREFIX)

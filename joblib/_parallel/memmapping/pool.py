@@ -1,0 +1,200 @@
+"""``multiprocessing.pool.Pool`` subclasses with custom pickling reducers."""
+
+from __future__ import annotations
+
+import copyreg
+import sys
+from io import BytesIO
+from multiprocessing.pool import Pool
+from pickle import HIGHEST_PROTOCOL, Pickler
+from typing import Any, Callable
+
+from .forward import get_memmapping_reducers
+from .temp_folders import TemporaryResourcesManager
+
+__all__ = ["CustomizablePickler", "CustomizablePicklingQueue", "PicklingPool", "MemmappingPool"]
+
+
+class CustomizablePickler(Pickler):
+    """A C-accelerated pickler with extra per-type reducers.
+
+    Parameters
+    ----------
+    writer : file-like
+        Where the pickle is written.
+    reducers : dict or None
+        ``{type: reduce_function}``; each function returns what a
+        ``__reduce__`` method would.
+    protocol : int
+        Pickle protocol (the highest by default: these pickles are only read
+        by another process of the same interpreter).
+    """
+
+    def __init__(self, writer, reducers: dict | None = None, protocol: int = HIGHEST_PROTOCOL):
+        super().__init__(writer, protocol=protocol)
+        # A per-instance copy: registering here must not affect other picklers.
+        self.dispatch_table = copyreg.dispatch_table.copy()
+        for type_, reduce_func in (reducers or {}).items():
+            self.register(type_, reduce_func)
+
+    def register(self, type_: type, reduce_func: Callable) -> None:
+        """Use ``reduce_func`` to pickle instances of exactly ``type_``."""
+        self.dispatch_table[type_] = reduce_func
+
+
+class CustomizablePicklingQueue:
+    """A locked pipe whose messages are pickled with custom reducers.
+
+    Replaces ``multiprocessing``'s ``SimpleQueue`` inside a pool so that task
+    arguments (forward) and results (backward) can use reducers such as the
+    memmapping ones.
+    """
+
+    def __init__(self, context, reducers: dict | None = None):
+        self._reducers = reducers
+        self._reader, self._writer = context.Pipe(duplex=False)
+        self._rlock = context.Lock()
+        # Writes to a message-oriented win32 pipe are atomic: no lock needed.
+        self._wlock = None if sys.platform == "win32" else context.Lock()
+        self._make_methods()
+
+    def __getstate__(self):
+        from multiprocessing.context import assert_spawning
+
+        assert_spawning(self)
+        return (self._reader, self._writer, self._rlock, self._wlock, self._reducers)
+
+    def __setstate__(self, state) -> None:
+        (self._reader, self._writer, self._rlock, self._wlock, self._reducers) = state
+        self._make_methods()
+
+    def empty(self) -> bool:
+        return not self._reader.poll()
+
+    def _make_methods(self) -> None:
+        self._recv = self._reader.recv
+        self._send = self._make_send()
+        self.get = self._locked(self._rlock, self._recv)
+        self.put = self._send if self._wlock is None else self._locked(self._wlock, self._send)
+
+    def _make_send(self) -> Callable:
+        if not self._reducers:
+            return self._writer.send
+        reducers, send_bytes = self._reducers, self._writer.send_bytes
+
+        def send(obj):
+            buffer = BytesIO()
+            CustomizablePickler(buffer, reducers).dump(obj)
+            send_bytes(buffer.getbuffer())
+
+        return send
+
+    @staticmethod
+    def _locked(lock, func: Callable) -> Callable:
+        def call(*args):
+            with lock:
+                return func(*args)
+
+        return call
+
+
+class PicklingPool(Pool):
+    """A ``multiprocessing`` pool whose queues pickle with custom reducers.
+
+    Parameters
+    ----------
+    processes : int or None
+        Number of worker processes.
+    forward_reducers, backward_reducers : dict or None
+        ``{type: reduce_function}`` used to send tasks to the workers and
+        results back to the parent.
+    **kwargs
+        Passed to :class:`multiprocessing.pool.Pool` (``initializer``,
+        ``initargs``, ``maxtasksperchild``, ``context``).
+    """
+
+    def __init__(self, processes=None, forward_reducers=None, backward_reducers=None, **kwargs):
+        self._forward_reducers = forward_reducers or {}
+        self._backward_reducers = backward_reducers or {}
+        super().__init__(processes=processes, **kwargs)
+
+    def _setup_queues(self) -> None:
+        context = getattr(self, "_ctx", None)
+        if context is None:  # pragma: no cover - every supported Python has _ctx
+            import multiprocessing as context
+        self._inqueue = CustomizablePicklingQueue(context, self._forward_reducers)
+        self._outqueue = CustomizablePicklingQueue(context, self._backward_reducers)
+        self._quick_put = self._inqueue._send
+        self._quick_get = self._outqueue._recv
+
+
+class MemmappingPool(PicklingPool):
+    """A process pool that shares large numpy arrays through memmaps.
+
+    Arrays larger than ``max_nbytes`` in the arguments of tasks are written
+    once to a temporary folder and opened by workers as ``np.memmap`` (mode
+    ``mmap_mode``); existing memmaps are sent by reference.  Call
+    :meth:`terminate` to remove the temporary folder.
+
+    Parameters
+    ----------
+    processes : int or None
+        Number of worker processes.
+    temp_folder : str, path-like or None
+        Root of the temporary folder (None: ``JOBLIB_TEMP_FOLDER``, then
+        ``/dev/shm``, then the system temporary folder).
+    max_nbytes : int, str or None
+        Size threshold for memmapping (None disables it).
+    mmap_mode : {'r', 'r+', 'w+', 'c'} or None
+        Mode of the workers' memmaps ('w+' opens as 'r+').
+    forward_reducers, backward_reducers : dict or None
+        Extra reducers, see :class:`PicklingPool`.
+    verbose : int
+        Logging of memmapped arrays.
+    context_id : str or None
+        Name of the pool's single context (random when None).
+    prewarm : bool or 'auto'
+        Ask the OS to keep new files cached.
+    **kwargs
+        Passed to :class:`multiprocessing.pool.Pool`.
+    """
+
+    def __init__(
+        self,
+        processes=None,
+        temp_folder=None,
+        max_nbytes=1e6,
+        mmap_mode="r",
+        forward_reducers=None,
+        backward_reducers=None,
+        verbose=0,
+        context_id=None,
+        prewarm=False,
+        **kwargs: Any,
+    ):
+        manager = TemporaryResourcesManager(temp_folder, context_id=context_id)
+        self._temp_folder_manager = manager
+        forward_reducers, backward_reducers = get_memmapping_reducers(
+            forward_reducers,
+            backward_reducers,
+            temp_folder_resolver=manager,
+            max_nbytes=max_nbytes,
+            mmap_mode=mmap_mode,
+            verbose=verbose,
+            unlink_on_gc_collect=False,
+            prewarm=prewarm,
+        )
+        super().__init__(processes, forward_reducers, backward_reducers, **kwargs)
+
+    def terminate(self) -> None:
+        """Stop the workers now, then delete the temporary folder."""
+        super().terminate()
+        self._temp_folder_manager._clean_temporary_resources()
+
+    @property
+    def _temp_folder(self) -> str:
+        # Test helper (as in joblib 1.6), remembered after cleanup.
+        cached = getattr(self, "_cached_temp_folder", None)
+        if cached is None:
+            cached = self._cached_temp_folder = self._temp_folder_manager.resolve_temp_folder_name()
+        return cached

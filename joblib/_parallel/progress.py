@@ -1,0 +1,181 @@
+"""Progress reporting of ``Parallel``: joblib 1.6's verbose lines (byte for
+byte) and the ``progress=`` option (a bar, or a callable fed one event per
+completed task)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from math import floor, log10, sqrt
+from typing import Any, Callable
+
+__all__ = ["ProgressEvent", "short_format_time", "verbosity_filter",
+           "format_progress", "make_progress_sink"]
+
+# Above this verbosity, messages go to stdout instead of stderr.
+STDOUT_VERBOSITY = 50
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One completed task, as passed to ``Parallel(progress=callable)``.
+
+    Attributes
+    ----------
+    index : int
+        Position of the task in the input iterable.
+    duration : float
+        Wall-clock seconds of the batch that ran the task.
+    batch_size : int
+        Number of tasks in that batch.
+    n_completed : int
+        Tasks completed so far in this call, this one included.
+    n_total : int or None
+        Number of tasks when the input has a length, else None.
+    elapsed : float
+        Seconds since the call started.
+    """
+
+    index: int
+    duration: float
+    batch_size: int
+    n_completed: int
+    n_total: int | None
+    elapsed: float
+
+
+def short_format_time(t: float) -> str:
+    """Format seconds as ``'  1.5s'`` or ``' 2.0min'`` (joblib's format)."""
+    if t > 60:
+        return "%4.1fmin" % (t / 60.0)
+    return " %5.1fs" % t
+
+
+def verbosity_filter(index: int, verbose: int) -> bool:
+    """True when the message for ``index`` should be skipped.
+
+    Messages thin out quadratically with the index; the lower ``verbose``,
+    the sparser they are; above 10 every message is shown.
+    """
+    if not verbose:
+        return True
+    if verbose > 10:
+        return False
+    if index == 0:
+        return False
+    scale = 0.5 * (11 - verbose) ** 2
+    return int(sqrt((index + 1) / scale)) == int(sqrt(index / scale))
+
+
+def _width(n_tasks: int | None) -> int:
+    return floor(log10(n_tasks)) + 1 if n_tasks else 3
+
+
+def format_progress(s: Any, elapsed: float) -> str | None:
+    """The verbose progress message for the call state ``s``, or None.
+
+    ``s`` provides ``verbose``, ``n_tasks``, ``n_completed_tasks``,
+    ``n_dispatched_tasks``, ``n_dispatched_batches``, ``completed``,
+    ``has_iterator`` and ``pre_dispatch_amount``.
+    """
+    width = _width(s.n_tasks)
+    done = s.n_completed_tasks
+    if s.completed:
+        return (f"Done {done:{width}d} out of {done:{width}d} | elapsed: "
+                f"{short_format_time(elapsed)} finished")
+    if s.has_iterator:
+        if verbosity_filter(s.n_dispatched_batches, s.verbose):
+            return None
+        fmt_time = f"| elapsed: {short_format_time(elapsed)}"
+        if s.n_tasks is not None:
+            return f"Done {done:{width}d} out of {s.n_tasks:{width}d} {fmt_time}"
+        pad = " " * (len("out of ") + width - len("tasks"))
+        return f"Done {done:{width}d} tasks {pad}{fmt_time}"
+    total = s.n_dispatched_tasks
+    if done != 0:
+        cursor = total - done + 1 - s.pre_dispatch_amount
+        frequency = (total // s.verbose) + 1
+        if done + 1 == total or cursor % frequency:
+            return None
+    remaining = (elapsed / max(done, 1)) * (total - done)
+    return (f"Done {done:{width}d} out of {total:{width}d} | elapsed: "
+            f"{short_format_time(elapsed)} remaining: "
+            f"{short_format_time(remaining)}")
+
+
+def write_message(prefix: str, msg: str, verbose: int) -> None:
+    """Write ``[prefix]: msg`` to stderr (stdout above verbosity 50)."""
+    stream = sys.stderr if verbose < STDOUT_VERBOSITY else sys.stdout
+    stream.write(f"[{prefix}]: {msg}\n")
+
+
+class _TextBar:
+    """Dependency-free progress display on stderr, throttled to ~10 Hz."""
+
+    def __init__(self, total: int | None):
+        self.total = total
+        self._last_draw = 0.0
+        self._pending: ProgressEvent | None = None
+        self._finished = False
+
+    def __call__(self, event: ProgressEvent) -> None:
+        now = time.monotonic()
+        if event.n_completed == self.total:
+            self._draw(event, final=True)
+        elif now - self._last_draw >= 0.1:
+            self._last_draw = now
+            self._draw(event, final=False)
+        else:
+            self._pending = event
+
+    def _draw(self, event: ProgressEvent, final: bool) -> None:
+        self._pending = None
+        total = "?" if self.total is None else self.total
+        sys.stderr.write(f"\r[Parallel] {event.n_completed}/{total} tasks "
+                         f"| elapsed: {short_format_time(event.elapsed)}")
+        if final:
+            self._finished = True
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._pending is not None:
+            self._draw(self._pending, final=True)
+        elif not self._finished and self._last_draw:
+            sys.stderr.write("\n")
+
+
+class _TqdmBar:
+    """Forwards events to a ``tqdm`` bar."""
+
+    def __init__(self, tqdm_class: Any, total: int | None):
+        self._bar = tqdm_class(total=total, desc="Parallel", unit="task")
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def make_progress_sink(progress: Any, total: int | None) -> Callable | None:
+    """Return the callable receiving events for ``progress``, or None.
+
+    ``True`` gives a tqdm bar when tqdm is installed, else a text bar; a
+    callable is used as is; ``False``/``None`` disables progress events.
+    """
+    if progress is None or progress is False:
+        return None
+    if callable(progress):
+        return progress
+    if progress is True:
+        try:
+            from tqdm.auto import tqdm  # optional dependency
+        except ImportError:
+            return _TextBar(total)
+        return _TqdmBar(tqdm, total)
+    raise TypeError(
+        "progress must be a bool or a callable receiving ProgressEvent, got "
+        f"{progress!r} (type {type(progress).__name__})"
+    )

@@ -1,0 +1,82 @@
+"""Result streams of ``Parallel``: wait for finished batches (in input or
+completion order) on the call's condition variable, never by polling."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+from .errors import ParallelTimeoutError
+from .outcomes import TASK_ERROR, TASK_PENDING
+
+__all__ = ["iter_batches"]
+
+
+def iter_batches(call: Any, timeout: float | None) -> Iterator[list]:
+    """Yield the result list of each batch; raise the first task error."""
+    next_tracker = _next_ordered if call.ordered else _next_unordered
+    while True:
+        with call.lock:
+            tracker = next_tracker(call, timeout)
+        if tracker is None:
+            return
+        results = tracker.get_result(timeout)
+        call.nb_consumed += len(results)
+        yield results
+
+
+def _raise_first_error(call: Any) -> None:
+    """While aborting, raise the error of the first failed batch (if any)."""
+    trackers = list(call.jobs) + list(call.pending)
+    failed = next((t for t in trackers if t.status == TASK_ERROR), None)
+    if failed is not None:
+        failed.get_result()
+
+
+def _wait(call: Any, deadline: float | None, on_expiry: Any) -> None:
+    if deadline is None:
+        call.cond.wait()
+        return
+    remaining = deadline - time.monotonic()
+    if remaining <= 0 or not call.cond.wait(remaining):
+        if time.monotonic() >= deadline:
+            call.record_outcome(on_expiry, TASK_ERROR,
+                                ParallelTimeoutError(call.parallel.timeout))
+
+
+def _next_ordered(call: Any, timeout: float | None) -> Any:
+    """The next batch in input order once it finished, None at the end."""
+    deadline = head = None
+    while True:
+        if call.aborting:
+            _raise_first_error(call)
+            return None
+        if call.jobs:
+            if call.jobs[0] is not head:
+                head = call.jobs[0]
+                deadline = None if timeout is None else time.monotonic() + timeout
+            if head.status != TASK_PENDING:
+                return call.jobs.popleft()
+        elif not call.iterating and call.n_completed_tasks >= call.n_dispatched_tasks:
+            return None
+        else:
+            head = deadline = None
+        _wait(call, deadline, head)
+
+
+def _next_unordered(call: Any, timeout: float | None) -> Any:
+    """The next finished batch in completion order, None at the end."""
+    deadline = None
+    while True:
+        if call.aborting:
+            _raise_first_error(call)
+            return None
+        if call.jobs:
+            return call.jobs.popleft()
+        if (not call.pending and not call.iterating
+                and call.n_completed_tasks >= call.n_dispatched_tasks):
+            return None
+        watched = next(iter(call.pending), None)
+        if timeout is not None and watched is not None and deadline is None:
+            deadline = time.monotonic() + timeout
+        _wait(call, deadline if watched is not None else None, watched)

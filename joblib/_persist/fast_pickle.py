@@ -1,0 +1,90 @@
+"""C-speed first attempts at dump and load, for objects holding no array.
+
+joblib's format for an object without numpy arrays is a plain pickle, so
+the C ``pickle.Pickler``/``Unpickler`` produce and read it directly, many
+times faster than the pure-Python pickler subclasses that inline array
+bytes. Each attempt bails out with :class:`ArrayFound` at the first array
+(dump) or array wrapper (load); the caller then rewinds and uses the
+pure-Python path from the start.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+__all__ = ["ArrayFound", "fast_dump", "fast_load", "WRAPPER_CLASS_NAMES"]
+
+# Classes whose unpickling needs the joblib unpickler (they are followed by
+# raw bytes or refer to companion files). Old files name the legacy
+# wrappers under joblib.numpy_pickle, where they lived before 0.10.
+WRAPPER_CLASS_NAMES = frozenset(
+    [
+        ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+        ("joblib.numpy_pickle", "NDArrayWrapper"),
+        ("joblib.numpy_pickle", "ZNDArrayWrapper"),
+        ("joblib.numpy_pickle_compat", "NDArrayWrapper"),
+        ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
+    ]
+)
+# Markers that, seen in the first buffered bytes, make the attempt pointless.
+_WRAPPER_MARKERS = (b"NumpyArrayWrapper", b"NDArrayWrapper")
+
+
+class ArrayFound(Exception):
+    """Internal signal: the object needs joblib's array handling."""
+
+
+class _ArrayAwarePickler(pickle.Pickler):
+    """C pickler that stops at the first numpy array."""
+
+    def __init__(self, file, protocol, array_types):
+        super().__init__(file, protocol=protocol)
+        self._array_types = array_types
+
+    def reducer_override(self, obj):
+        # Only called for non-builtin types, so dicts/lists/str stay at C speed.
+        if type(obj) in self._array_types:
+            raise ArrayFound()
+        return NotImplemented
+
+
+def _array_types() -> tuple:
+    """Exact array types joblib inlines; empty when numpy is not imported."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        # No ndarray can exist before numpy is imported.
+        return ()
+    return (np.ndarray, np.matrix, np.memmap)
+
+
+def fast_dump(value, fileobj, protocol: int) -> None:
+    """Pickle ``value`` with the C pickler; raise ArrayFound at an array."""
+    types = _array_types()
+    if types:
+        _ArrayAwarePickler(fileobj, protocol, types).dump(value)
+    else:
+        pickle.Pickler(fileobj, protocol=protocol).dump(value)
+
+
+class _WrapperAwareUnpickler(pickle.Unpickler):
+    """C unpickler that stops at the first joblib array wrapper."""
+
+    def find_class(self, module, name):
+        if (module, name) in WRAPPER_CLASS_NAMES:
+            raise ArrayFound()
+        return super().find_class(module, name)
+
+
+def worth_trying(fileobj) -> bool:
+    """False when an array wrapper is visible in the already buffered bytes."""
+    peek = getattr(fileobj, "peek", None)
+    if peek is None:
+        return True
+    head = peek(1 << 16)
+    return not any(marker in head for marker in _WRAPPER_MARKERS)
+
+
+def fast_load(fileobj):
+    """Unpickle with the C unpickler; raise ArrayFound at an array wrapper."""
+    return _WrapperAwareUnpickler(fileobj).load()

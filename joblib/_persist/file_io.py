@@ -1,0 +1,126 @@
+"""Opening joblib files: compressor detection by magic bytes, mmap checks."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+__all__ = [
+    "detect_compressor",
+    "open_for_read",
+    "open_for_write",
+    "is_raw_file",
+    "IO_BUFFER_SIZE",
+    "MMAP_MODES",
+]
+
+IO_BUFFER_SIZE = 1024**2
+MMAP_MODES = (None, "r+", "r", "w+", "c")
+
+
+def _compressors() -> dict:
+    # Read at call time: register_compressor mutates the registry.
+    from ..compressor import _COMPRESSORS
+
+    return _COMPRESSORS
+
+
+def _zfile_prefix() -> bytes:
+    from ..compressor import _ZFILE_PREFIX
+
+    return _ZFILE_PREFIX
+
+
+def is_raw_file(fileobj) -> bool:
+    """Whether ``fileobj`` is (a buffer over) an OS-level file."""
+    return isinstance(getattr(fileobj, "raw", fileobj), io.FileIO)
+
+
+def _first_bytes(fileobj, n: int) -> bytes:
+    if hasattr(fileobj, "peek"):
+        return fileobj.peek(n)[:n]
+    start = fileobj.tell()
+    data = fileobj.read(n)
+    fileobj.seek(start)
+    return data
+
+
+def detect_compressor(fileobj) -> str:
+    """Name the compressor of ``fileobj`` from its first bytes.
+
+    Returns
+    -------
+    str
+        A registered compressor name, ``"compat"`` for the joblib < 0.9.3
+        zfile format, or ``"not-compressed"``.
+    """
+    registry = _compressors()
+    width = max([len(_zfile_prefix())] + [len(c.prefix) for c in registry.values()])
+    head = _first_bytes(fileobj, width)
+    if head.startswith(_zfile_prefix()):
+        return "compat"
+    for name, wrapper in registry.items():
+        if wrapper.prefix and head.startswith(wrapper.prefix):
+            return name
+    return "not-compressed"
+
+
+def _check_mmap_target(fileobj, filename, compressor, mmap_mode):
+    """Return the usable mmap_mode, warning when it has to be ignored."""
+    if mmap_mode is None:
+        return None
+    if isinstance(fileobj, io.BytesIO):
+        reason = "In memory persistence is not compatible with mmap_mode %r" % (
+            mmap_mode,
+        )
+    elif compressor != "not-compressed":
+        reason = "mmap_mode %r is not compatible with compressed file %s" % (
+            mmap_mode,
+            filename,
+        )
+    elif not is_raw_file(fileobj):
+        reason = "%r is not a raw file, mmap_mode %r" % (fileobj, mmap_mode)
+    else:
+        return mmap_mode
+    warnings.warn(
+        reason + ": the flag is ignored and arrays are loaded in memory.",
+        stacklevel=6,  # the caller of joblib.load
+    )
+    return None
+
+
+@contextlib.contextmanager
+def open_for_read(fileobj, filename, mmap_mode=None):
+    """Yield ``(readable file object, usable mmap_mode)`` for a joblib file.
+
+    For the zfile format of joblib < 0.9.3 the yielded object is the
+    ``filename`` itself (a str), to be read by ``load_compatibility``.
+    """
+    compressor = detect_compressor(fileobj)
+    if compressor == "compat":
+        warnings.warn(
+            "The file %r has been generated with a joblib version less than "
+            "0.10. Please regenerate this pickle file." % (filename,),
+            DeprecationWarning,
+            stacklevel=5,  # the caller of joblib.load
+        )
+        yield filename, mmap_mode
+        return
+    usable_mmap = _check_mmap_target(fileobj, filename, compressor, mmap_mode)
+    if compressor == "not-compressed":
+        yield fileobj, usable_mmap
+        return
+    inner = _compressors()[compressor].decompressor_file(fileobj)
+    with io.BufferedReader(inner, buffer_size=IO_BUFFER_SIZE) as buffered:
+        yield buffered, usable_mmap
+
+
+def open_for_write(fileobj, method: str, level: int | None):
+    """Return a buffered file object compressing into ``fileobj``.
+
+    Closing it finishes the compressed stream but leaves ``fileobj`` open.
+    """
+    wrapper = _compressors()[method]
+    inner = wrapper.compressor_file(fileobj, compresslevel=level)
+    return io.BufferedWriter(inner, buffer_size=IO_BUFFER_SIZE)

@@ -1,0 +1,86 @@
+"""Paths of a file-system cache: directory creation and containment checks.
+
+Every path of an entry is ``os.path.join(location, *call_id)``. The parts of
+``call_id`` come from function and module names, which are sanitised when
+the identifier is built; checking them again here keeps a store safe from
+call ids built by other code (e.g. a ``MemorizedResult`` made by hand).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+
+__all__ = ["create_directory", "item_dir", "check_relative", "write_gitignore"]
+
+_SEPARATORS = re.compile(r"[\\/]")
+_GITIGNORE_TEXT = "# Created by joblib automatically.\n*\n"
+# func_ids already checked; bounded so that a long session cannot grow it
+# without limit (argument hashes take the isalnum fast path instead).
+_CHECKED: set = set()
+_CHECKED_MAX = 10_000
+
+
+def check_relative(part: str) -> None:
+    """Raise ValueError if ``part`` would leave the directory it is joined to."""
+    if not isinstance(part, str):
+        raise TypeError(
+            "cache entry ids are made of str, got %r (type %s)"
+            % (part, type(part).__name__)
+        )
+    pieces = _SEPARATORS.split(part)
+    if os.path.isabs(part) or ".." in pieces or "\x00" in part or part[1:2] == ":":
+        raise ValueError(
+            "The cache entry id %r would point outside of the cache location; "
+            "ids are relative paths without '..' components." % (part,)
+        )
+
+
+def item_dir(location: str, call_id) -> str:
+    """Return the directory of ``call_id`` under ``location``, checked."""
+    for part in call_id:
+        if part.isalnum() or part in _CHECKED:
+            continue
+        check_relative(part)
+        if len(_CHECKED) < _CHECKED_MAX:
+            _CHECKED.add(part)
+    return os.path.join(location, *call_id)
+
+
+def create_directory(path: str) -> None:
+    """Create ``path`` and its parents; a failure names the path."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        if os.path.isdir(path):
+            return  # created concurrently by another process
+        message = (
+            "Cannot create the cache directory %r: %s. Memory needs a "
+            "writable location: fix its permissions or choose another "
+            "location." % (path, exc.strerror or exc)
+        )
+        raise type(exc)(exc.errno, message) from exc
+
+
+def _cache_root(location: str) -> str:
+    """The directory the user chose: ``Memory('x')`` stores in ``x/joblib``."""
+    parent = os.path.dirname(location)
+    if parent and os.path.basename(location) == "joblib":
+        return parent
+    return location
+
+
+def write_gitignore(location: str) -> None:
+    """Create a ``.gitignore`` for the cache; never overwrite an existing one."""
+    gitignore = os.path.join(_cache_root(location), ".gitignore")
+    if os.path.exists(gitignore):
+        return
+    try:
+        # 'x' fails if another process created it first: users may edit it.
+        with open(gitignore, "x") as f:
+            f.write(_GITIGNORE_TEXT)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        warnings.warn(f"Unable to write {gitignore}. Exception: {e}.", stacklevel=3)

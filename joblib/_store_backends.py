@@ -1,0 +1,399 @@
+"""Store backends: where and how :class:`joblib.Memory` keeps its results.
+
+``StoreBackendBase`` is the plug-in API of joblib 1.6: a third-party store
+implements its few abstract methods and inherits the cache logic of
+``StoreBackendMixin``. ``FileSystemStoreBackend`` (the ``'local'`` backend)
+is the built-in store; it is pickled inside ``Memory`` objects, so its
+module path, class name and attributes (``location``, ``compress``,
+``mmap_mode``, ``verbose``) are part of the pickle format.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import warnings
+from abc import ABCMeta, abstractmethod
+from typing import Any
+
+from ._memory.reporting import user_stacklevel as _user_stacklevel
+from ._store import item_io
+from ._store.atomic import concurrency_safe_rename
+from ._store.eviction import items_to_delete
+from ._store.item_io import concurrency_safe_write
+from ._store.layout import create_directory, item_dir, write_gitignore
+from ._store.scan import scan_items
+
+__all__ = [
+    "CacheItemInfo",
+    "CacheWarning",
+    "FileSystemStoreBackend",
+    "StoreBackendBase",
+    "StoreBackendMixin",
+    "concurrency_safe_write",
+]
+
+CacheItemInfo = collections.namedtuple("CacheItemInfo", "path size last_access")
+CacheItemInfo.__doc__ = """One cache entry: its path, its size in bytes and its
+last access time (a naive local ``datetime``)."""
+
+_VERBOSE_DELETE = 10  # reduce_size reports each deleted entry above this
+
+
+class CacheWarning(Warning):
+    """Warning about a cache entry that could not be written or read."""
+
+
+class StoreBackendBase(metaclass=ABCMeta):
+    """Abstract base class of the stores used by :class:`joblib.Memory`.
+
+    A store subclasses both this class and :class:`StoreBackendMixin`, and
+    implements the abstract methods below; paths are ``str`` joined with
+    ``os.path.join``. Register it with :func:`joblib.register_store_backend`.
+    """
+
+    location = None
+
+    @abstractmethod
+    def _open_item(self, f, mode):
+        """Open the item ``f`` with ``mode`` ('rb' or 'wb'); return a file object."""
+
+    @abstractmethod
+    def _item_exists(self, location):
+        """Return True if the item or location ``location`` exists."""
+
+    @abstractmethod
+    def _move_item(self, src, dst):
+        """Move the item ``src`` to ``dst``, replacing ``dst``."""
+
+    @abstractmethod
+    def create_location(self, location):
+        """Create the location (a directory on a file system)."""
+
+    @abstractmethod
+    def clear_location(self, location):
+        """Delete the location and everything in it."""
+
+    @abstractmethod
+    def get_items(self):
+        """Return the list of :class:`CacheItemInfo` of every cached result."""
+
+    @abstractmethod
+    def configure(self, location, verbose=0, backend_options=dict()):
+        """Set up the store rooted at ``location``.
+
+        ``backend_options`` holds ``compress``, ``mmap_mode`` and any option
+        that the user passed in ``Memory(backend_options=...)``.
+        """
+
+
+def _warn_write_failure(what: str, path: str, exc: BaseException) -> None:
+    warnings.warn(
+        "Unable to cache to disk: could not write the %s in %r: %r. The "
+        "result is returned but will be computed again next time."
+        % (what, path, exc),
+        CacheWarning,
+        stacklevel=_user_stacklevel(),
+    )
+
+
+def _is_pickling_error(exc: BaseException) -> bool:
+    import pickle
+
+    return isinstance(exc, (pickle.PicklingError, TypeError, AttributeError))
+
+
+def _warn_dump_failure(path: str, exc: BaseException) -> None:
+    if not _is_pickling_error(exc):
+        _warn_write_failure("result", path, exc)
+        return
+    warnings.warn(
+        "Unable to cache to disk: failed to pickle the output (%s: %s). The "
+        "result is returned but not cached; make the output picklable to "
+        "cache it." % (type(exc).__name__, exc),
+        CacheWarning,
+        stacklevel=_user_stacklevel(),
+    )
+
+
+class StoreBackendMixin(object):
+    """The cache logic shared by every store, written against the few
+    primitives of :class:`StoreBackendBase`.
+    """
+
+    def load_item(self, call_id, verbose=1, timestamp=None, metadata=None):
+        """Load the result stored for ``call_id``.
+
+        Raises
+        ------
+        KeyError
+            If there is no such result (never cached, or cleared).
+        """
+        from ._memory import reporting
+        from .numpy_pickle import load
+
+        full_path = os.path.join(self.location, *call_id)
+        reporting.loading(verbose, call_id, full_path, timestamp, metadata)
+        filename = os.path.join(full_path, "output.pkl")
+        if not self._item_exists(filename):
+            raise _missing_item(filename)
+        mmap_mode = getattr(self, "mmap_mode", None)
+        if mmap_mode is None:
+            with self._open_item(filename, "rb") as f:
+                return load(f)
+        # A file object cannot be memory-mapped: numpy needs the file name.
+        return load(filename, mmap_mode=mmap_mode)
+
+    def dump_item(self, call_id, item, verbose=1):
+        """Store ``item`` for ``call_id``; return False (with a warning) on failure."""
+        from ._memory import reporting
+        from .numpy_pickle import dump
+
+        item_path = os.path.join(self.location, *call_id)
+        reporting.persisting(verbose, item_path)
+        compress = getattr(self, "compress", False)
+
+        def write_func(to_write, dest_filename):
+            with self._open_item(dest_filename, "wb") as f:
+                dump(to_write, f, compress=compress)
+
+        try:
+            if not self._item_exists(item_path):
+                self.create_location(item_path)
+            filename = os.path.join(item_path, "output.pkl")
+            self._concurrency_safe_write(item, filename, write_func)
+        except Exception as exc:  # reported as a CacheWarning: the value is kept
+            _warn_dump_failure(item_path, exc)
+            return False
+        return True
+
+    def clear_item(self, call_id):
+        """Delete the result stored for ``call_id``, if any."""
+        item_path = os.path.join(self.location, *call_id)
+        if self._item_exists(item_path):
+            self.clear_location(item_path)
+
+    def contains_item(self, call_id):
+        """Return True if a result is stored for ``call_id``."""
+        return self._item_exists(os.path.join(self.location, *call_id, "output.pkl"))
+
+    def get_item_info(self, call_id):
+        """Return ``{'location': path}`` of the entry of ``call_id``."""
+        return {"location": os.path.join(self.location, *call_id)}
+
+    def get_metadata(self, call_id):
+        """Return the metadata of ``call_id`` (``{}`` if there is none)."""
+        filename = os.path.join(self.location, *call_id, "metadata.json")
+        try:
+            with self._open_item(filename, "rb") as f:
+                import json
+
+                return json.loads(f.read().decode("utf-8"))
+        except (OSError, ValueError, KeyError):
+            return {}
+
+    def store_metadata(self, call_id, metadata):
+        """Write the metadata of ``call_id``; failures only cost the metadata."""
+        item_path = os.path.join(self.location, *call_id)
+        filename = os.path.join(item_path, "metadata.json")
+
+        def write_func(to_write, dest_filename):
+            with self._open_item(dest_filename, "wb") as f:
+                f.write(item_io.json_bytes(to_write))
+
+        try:
+            self.create_location(item_path)
+            self._concurrency_safe_write(metadata, filename, write_func)
+        except (OSError, TypeError, ValueError) as exc:
+            _warn_write_failure("metadata", item_path, exc)
+
+    def contains_path(self, call_id):
+        """Return True if the function directory ``call_id`` exists."""
+        return self._item_exists(os.path.join(self.location, *call_id))
+
+    def clear_path(self, call_id):
+        """Delete every entry under ``call_id`` (a function's directory)."""
+        func_path = os.path.join(self.location, *call_id)
+        if self._item_exists(func_path):
+            self.clear_location(func_path)
+
+    def store_cached_func_code(self, call_id, func_code=None):
+        """Create the function directory and write ``func_code.py`` if given."""
+        func_path = os.path.join(self.location, *call_id)
+        if not self._item_exists(func_path):
+            self.create_location(func_path)
+        if func_code is None:
+            return
+
+        def write_func(to_write, dest_filename):
+            with self._open_item(dest_filename, "wb") as f:
+                f.write(to_write.encode("utf-8"))
+
+        # Written aside then renamed: a half-written file read by another
+        # process would look like a changed function and wipe its cache.
+        filename = os.path.join(func_path, "func_code.py")
+        self._concurrency_safe_write(func_code, filename, write_func)
+
+    def get_cached_func_code(self, call_id):
+        """Return the text of ``func_code.py``; raise OSError if it is missing."""
+        filename = os.path.join(self.location, *call_id, "func_code.py")
+        with self._open_item(filename, "rb") as f:
+            return f.read().decode("utf-8")
+
+    def get_cached_func_info(self, call_id):
+        """Return ``{'location': path}`` of the function directory."""
+        return {"location": os.path.join(self.location, *call_id)}
+
+    def clear(self):
+        """Delete every cached result of the store."""
+        self.clear_location(self.location)
+
+    def enforce_store_limits(self, bytes_limit, items_limit=None, age_limit=None):
+        """Delete the least recently accessed entries until the limits hold."""
+        selected = self._get_items_to_delete(bytes_limit, items_limit, age_limit)
+        for item in selected:
+            if getattr(self, "verbose", 0) > _VERBOSE_DELETE:
+                print("Deleting item {0}".format(item))
+            try:
+                self.clear_location(item.path)
+            except OSError:
+                pass  # another process deleted it first (e.g. stale handle)
+
+    def _get_items_to_delete(self, bytes_limit, items_limit=None, age_limit=None):
+        """The entries to delete, least recently accessed first."""
+        return items_to_delete(self.get_items(), bytes_limit, items_limit, age_limit)
+
+    def _concurrency_safe_write(self, to_write, filename, write_func):
+        """Write to a temporary name, then move it onto ``filename``."""
+        temporary_filename = concurrency_safe_write(to_write, filename, write_func)
+        self._move_item(temporary_filename, filename)
+
+    def __repr__(self):
+        return '{class_name}(location="{location}")'.format(
+            class_name=self.__class__.__name__, location=self.location
+        )
+
+
+def _missing_item(filename: str) -> KeyError:
+    return KeyError(
+        "Non-existing item (may have been cleared).\nFile %s does not exist" % filename
+    )
+
+
+class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
+    """The ``'local'`` store: a directory tree on a local or network file system.
+
+    Layout: ``<location>/<module path>/<function>/func_code.py`` and
+    ``<location>/<module path>/<function>/<argument hash>/{output.pkl,
+    metadata.json}``.
+    """
+
+    _open_item = staticmethod(open)
+    _item_exists = staticmethod(os.path.exists)
+    _move_item = staticmethod(concurrency_safe_rename)
+
+    # Defaults for stores unpickled from joblib 1.6, whose state has only
+    # location, compress, mmap_mode and verbose.
+    compress = False
+    mmap_mode = None
+    verbose = 1
+    # Memory may skip ``contains_item`` and rely on load_item's KeyError.
+    _joblib_fast_lookup = True
+
+    def configure(self, location, verbose=1, backend_options=None):
+        """Create ``location`` and read the ``compress`` and ``mmap_mode`` options."""
+        backend_options = {} if backend_options is None else backend_options
+        self.location = location
+        create_directory(location)
+        write_gitignore(location)
+        self.compress = backend_options.get("compress", False)
+        mmap_mode = backend_options.get("mmap_mode")
+        if self.compress and mmap_mode is not None:
+            warnings.warn(
+                "Compressed items cannot be memmapped in a "
+                "filesystem store. Option will be ignored.",
+                stacklevel=2,
+            )
+        self.mmap_mode = mmap_mode
+        self.verbose = verbose
+
+    def create_location(self, location):
+        """Create the directory ``location`` (and its parents)."""
+        create_directory(location)
+
+    def clear_location(self, location):
+        """Delete ``location``; the root keeps its own files (e.g. .gitignore)."""
+        if location == self.location:
+            from .disk import rm_subdirs
+
+            rm_subdirs(location)
+        else:
+            shutil.rmtree(location, ignore_errors=True)
+
+    def get_items(self):
+        """Return a :class:`CacheItemInfo` for every entry of the store."""
+        return scan_items(self.location, CacheItemInfo)
+
+    # Faster versions of the mixin's methods, with the same contracts.
+
+    def load_item(self, call_id, verbose=1, timestamp=None, metadata=None):
+        """Load the result stored for ``call_id`` (KeyError if there is none)."""
+        full_path = item_dir(self.location, call_id)
+        if verbose > 1:
+            from ._memory import reporting
+
+            reporting.loading(verbose, call_id, full_path, timestamp, metadata)
+        filename = os.path.join(full_path, "output.pkl")
+        mmap_mode = None if self.compress else self.mmap_mode
+        try:
+            return item_io.read_output(filename, mmap_mode)
+        except FileNotFoundError:
+            raise _missing_item(filename) from None
+
+    def dump_item(self, call_id, item, verbose=1):
+        """Store ``item`` for ``call_id``; return False (with a warning) on failure."""
+        item_path = item_dir(self.location, call_id)
+        if verbose > 10:
+            from ._memory import reporting
+
+            reporting.persisting(verbose, item_path)
+        try:
+            self._write_in_item(
+                item_path, "output.pkl", item_io.write_output, item, self.compress
+            )
+        except Exception as exc:  # reported as a CacheWarning: the value is kept
+            _warn_dump_failure(item_path, exc)
+            return False
+        return True
+
+    def store_metadata(self, call_id, metadata):
+        """Write ``metadata.json`` for ``call_id``."""
+        item_path = item_dir(self.location, call_id)
+        try:
+            data = item_io.json_bytes(metadata)
+            self._write_in_item(
+                item_path, "metadata.json", item_io.write_bytes_atomic, data
+            )
+        except (OSError, TypeError, ValueError) as exc:
+            _warn_write_failure("metadata", item_path, exc)
+
+    def get_metadata(self, call_id):
+        """Return the metadata of ``call_id`` (``{}`` if there is none)."""
+        path = os.path.join(item_dir(self.location, call_id), "metadata.json")
+        return item_io.read_json(path)
+
+    def _write_in_item(self, item_path: str, name: str, write: Any, *args) -> None:
+        """Run ``write(path, ...)`` in the entry directory, creating it as needed.
+
+        ``reduce_size`` in another process may delete the directory between
+        its creation and the write; one retry covers that race.
+        """
+        for attempt in (0, 1):
+            try:
+                return write(os.path.join(item_path, name), *args)
+            except FileNotFoundError:
+                if attempt:
+                    raise
+                create_directory(item_path)
+

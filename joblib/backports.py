@@ -1,0 +1,9 @@
+"""Compatibility shim: the ``joblib.backports`` path of joblib 1.6.
+``make_memmap`` lives in ``_persist.array_io``, ``concurrency_safe_rename`` in ``_store.atomic``."""
+
+from __future__ import annotations
+
+from ._persist.array_io import make_memmap
+from ._store.atomic import concurrency_safe_rename
+
+__all__ = ["make_memmap", "concurrency_safe_rename"]

@@ -1,0 +1,279 @@
+"""Deterministic hashing of Python objects, with fast paths for numpy arrays.
+
+:func:`hash` digests the protocol-3 pickle stream of an object, made
+deterministic: dict items and set elements are sorted, ``str``/``bytes`` are
+not memoized (equal strings hash alike whatever their identity), bound
+methods are decomposed and numpy arrays are hashed from their memory buffer.
+
+Compatibility with joblib 1.6.0
+-------------------------------
+Digests are equal to joblib 1.6.0's (same Python and numpy versions) for
+``None``, bools, ints, floats, strings, bytes, lists, tuples, dicts (any key
+type, including the unorderable-key fallback), sets, dtypes, numpy arrays of
+non-object dtypes (any memory layout, 0-d, ``np.memmap`` with and without
+``coerce_mmap``), numpy scalars, classes, functions, bound methods and
+instances pickled through ``__reduce_ex__``.  They differ on purpose for:
+
+* ``frozenset``: elements are sorted like a ``set`` (1.6 used iteration
+  order, which changes with ``PYTHONHASHSEED`` for ``str`` elements);
+* dict subclasses (``OrderedDict``, ``defaultdict``, ...) whose keys cannot
+  be compared: 1.6 dropped all their items from the stream;
+* ``type(None)``, ``type(NotImplemented)`` and ``type(Ellipsis)``, which 1.6
+  could not hash at all.
+
+Speed: the stream is the one ``pickle._Pickler`` would write, but builtin
+containers are walked by :mod:`joblib._hashing.containers` and every run of
+atomic values is encoded by the C pickler in one call.  Array buffers are fed
+to the hash object without copy (piecewise copies for non-contiguous arrays).
+
+Digests are not guaranteed to be stable across joblib, Python or numpy
+versions.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import io
+import pickle
+import sys
+import types
+
+from ._hashing.arrays import array_key, feed_array
+from ._hashing.atoms import ATOM_TYPES
+from ._hashing.containers import FastContainerSaving
+
+__all__ = ["Hasher", "NumpyHasher", "hash"]
+
+Pickler = pickle._Pickler  # the pure-Python pickler: its save() is overridable
+
+_VALID_HASH_NAMES = ("md5", "sha1")
+_METHOD_TYPES = (types.MethodType, types.BuiltinMethodType)
+# Types that pickle._Pickler.save_type special-cases (not importable by name).
+_SINGLETON_TYPES = {
+    type(None): None,
+    type(NotImplemented): NotImplemented,
+    type(Ellipsis): Ellipsis,
+}
+
+
+class _ConsistentSet:
+    """Stand-in pickled for a set: its elements in a deterministic order.
+
+    The class path, name and ``_sequence`` attribute enter every digest of a
+    set, so they must stay as in joblib 1.6.
+    """
+
+    def __init__(self, set_sequence):
+        self._sequence = _ordered_elements(set_sequence)
+
+
+class _MyHash:
+    """Stand-in pickled for a method: its name, owner and owner class.
+
+    The class path, name and ``args`` attribute enter the digests.
+    """
+
+    def __init__(self, *args):
+        self.args = args
+
+
+def _ordered_elements(elements) -> list:
+    """Return set elements sorted, or their digests sorted if unorderable."""
+    try:
+        return sorted(elements)
+    except (TypeError, decimal.InvalidOperation):
+        return sorted(_fallback_key(element) for element in elements)
+
+
+def _fallback_key(obj) -> str:
+    """Order key for values that cannot be compared: their md5 digest."""
+    return hash(obj)
+
+
+def _decompose_method(method) -> _MyHash:
+    """Return the ``_MyHash`` stand-in of a bound or builtin method."""
+    func = getattr(method, "__func__", method)
+    owner = method.__self__
+    if isinstance(owner, types.ModuleType):
+        return _MyHash(func.__name__, owner.__name__)
+    if owner is None:
+        return _MyHash(func.__name__, owner)
+    return _MyHash(func.__name__, owner, owner.__class__)
+
+
+class Hasher(FastContainerSaving, Pickler):
+    """Pickler that feeds a hash object instead of producing a pickle.
+
+    Parameters
+    ----------
+    hash_name : {'md5', 'sha1'}, default='md5'
+        Name of the :mod:`hashlib` algorithm.
+    """
+
+    def __init__(self, hash_name: str = "md5"):
+        self.stream = io.BytesIO()
+        # Protocol 3 keeps the stream independent of the pickle default.
+        Pickler.__init__(self, self.stream, protocol=3)
+        self._init_fast_saving()
+        self._hash = hashlib.new(hash_name, usedforsecurity=False)
+
+    def hash(self, obj, return_digest: bool = True) -> str | None:
+        """Feed ``obj`` to the hash object and return the hex digest."""
+        try:
+            self.dump(obj)
+        except pickle.PicklingError as exc:
+            exc.args += ("PicklingError while hashing %r: %r" % (obj, exc),)
+            raise
+        self._hash.update(self.stream.getbuffer())
+        if return_digest:
+            return self._hash.hexdigest()
+        return None
+
+    def save(self, obj, save_persistent_id=True):
+        """Save ``obj``, with fast paths for builtins and methods decomposed."""
+        saver = self._fast_savers.get(type(obj))
+        if saver is not None:
+            saver(self, obj)
+            return
+        if isinstance(obj, _METHOD_TYPES):
+            obj = _decompose_method(obj)
+        Pickler.save(self, obj, save_persistent_id)
+
+    def memoize(self, obj):
+        """Memoize ``obj``, except strings: equal strings must hash alike."""
+        if isinstance(obj, (bytes, str)):
+            return
+        Pickler.memoize(self, obj)
+
+    def _save_set(self, obj) -> None:
+        """Save a set as a ``_ConsistentSet`` (what joblib 1.6 pickles)."""
+        stand_in = _ConsistentSet(obj)
+        # Same opcodes as save_reduce for object.__reduce_ex__(3).
+        self.save(_ConsistentSet)
+        self._file_write(pickle.EMPTY_TUPLE + pickle.NEWOBJ)
+        self._put(stand_in)
+        self.save(stand_in.__dict__)
+        self._file_write(pickle.BUILD)
+
+    def _save_frozenset(self, obj) -> None:
+        """Save a frozenset with its elements in a deterministic order."""
+        self.save_reduce(frozenset, (_ordered_elements(obj),), obj=obj)
+
+    def _save_class(self, obj) -> None:
+        """Save a class by reference (the singleton types by reduction)."""
+        if obj in _SINGLETON_TYPES:
+            self.save_reduce(type, (_SINGLETON_TYPES[obj],), obj=obj)
+        else:
+            self.save_global(obj)
+
+    _fallback_key = staticmethod(_fallback_key)
+
+    _fast_savers = dict.fromkeys(ATOM_TYPES, FastContainerSaving._save_atom)
+    _fast_savers.update(
+        {
+            list: FastContainerSaving._save_list_fast,
+            tuple: FastContainerSaving._save_tuple_fast,
+            dict: FastContainerSaving._save_dict_fast,
+            set: _save_set,
+        }
+    )
+
+    dispatch = Pickler.dispatch.copy()
+    dispatch[type] = _save_class
+    dispatch[frozenset] = _save_frozenset
+
+
+class NumpyHasher(Hasher):
+    """Hasher that digests numpy arrays from their memory buffer.
+
+    Parameters
+    ----------
+    hash_name : {'md5', 'sha1'}, default='md5'
+        Name of the :mod:`hashlib` algorithm.
+    coerce_mmap : bool, default=False
+        If True, an ``np.memmap`` hashes like the ``np.ndarray`` it views.
+    """
+
+    def __init__(self, hash_name: str = "md5", coerce_mmap: bool = False):
+        self.coerce_mmap = coerce_mmap
+        Hasher.__init__(self, hash_name=hash_name)
+        import numpy as np  # only built when numpy is already imported
+
+        self.np = np
+
+    def save(self, obj, save_persistent_id=True):
+        """Save ``obj``; arrays and dtypes update the hash directly."""
+        if type(obj) not in self._fast_savers:
+            np = self.np
+            if isinstance(obj, np.ndarray) and not obj.dtype.hasobject:
+                feed_array(self._hash.update, obj, np)
+                obj = array_key(obj, np, self.coerce_mmap)
+            elif isinstance(obj, np.dtype):
+                self._hash_dtype(obj)
+                return
+        Hasher.save(self, obj, save_persistent_id)
+
+    def _hash_dtype(self, dtype) -> None:
+        """Hash a dtype out of the stream, so that memoization of dtypes
+        (interned or not) cannot change the digest."""
+        self._hash.update(b"_HASHED_DTYPE")
+        self._hash.update(pickle.dumps(dtype))
+
+
+def hash(obj, hash_name: str = "md5", coerce_mmap: bool = False) -> str:
+    """Return a deterministic hex digest identifying ``obj`` by value.
+
+    Equal objects get the same digest in every process: dict and set
+    ordering, ``PYTHONHASHSEED`` and object identity do not matter.  numpy
+    arrays are hashed from their memory, with dtype, shape and strides.
+
+    Parameters
+    ----------
+    obj : object
+        Any picklable object (functions and classes by qualified name,
+        bound methods by name, instance and class).
+    hash_name : {'md5', 'sha1'}, default='md5'
+        Hash algorithm.
+    coerce_mmap : bool, default=False
+        If True, an ``np.memmap`` hashes like the equivalent ``np.ndarray``.
+
+    Returns
+    -------
+    str
+        Hexadecimal digest (32 characters for md5, 40 for sha1).
+
+    Raises
+    ------
+    ValueError
+        If ``hash_name`` is not one of the accepted names.
+    pickle.PicklingError
+        If ``obj`` holds something that cannot be pickled by reference,
+        such as a lambda or a locally defined function.
+
+    Examples
+    --------
+    >>> from joblib import hash
+    >>> hash({'a': 1, 'b': 2}) == hash({'b': 2, 'a': 1})
+    True
+    >>> len(hash([1, 2, 3], hash_name='sha1'))
+    40
+    >>> hash([1, 2, 3], hash_name='sha256')
+    Traceback (most recent call last):
+    ...
+    ValueError: hash_name='sha256' (type str) is not supported; expected one of 'md5', 'sha1'.
+    """
+    if hash_name not in _VALID_HASH_NAMES:
+        raise ValueError(
+            "hash_name=%r (type %s) is not supported; expected one of %s."
+            % (
+                hash_name,
+                type(hash_name).__name__,
+                ", ".join(repr(name) for name in _VALID_HASH_NAMES),
+            )
+        )
+    if "numpy" in sys.modules:
+        hasher = NumpyHasher(hash_name=hash_name, coerce_mmap=coerce_mmap)
+    else:
+        hasher = Hasher(hash_name=hash_name)
+    return hasher.hash(obj)

@@ -1,0 +1,672 @@
+"""Transparent on-disk caching of function results: :class:`Memory`.
+
+The classes of this module are pickled by users (for example inside a
+scikit-learn ``Pipeline(memory=...)`` saved with ``joblib.dump``), so their
+module path, class names and attribute names are those of joblib 1.6. They
+are thin: the cached-call logic lives in ``joblib._memory``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import time
+import warnings
+import weakref
+from typing import Any
+
+from ._memory import cached_call, func_code, store_factory
+from ._memory.cached_call import MISS
+from ._memory.call_identity import func_identifier, identity_target
+from ._memory.func_code import extract_first_line
+from ._memory.reporting import clearing_function
+from ._memory.reporting import warn as _log_warning
+from ._memory.store_factory import check_mmap_mode, store_backend_factory
+from ._memory.validation import expires_after, memoized_doc
+from ._store.layout import check_relative
+from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
+    CacheWarning,
+    FileSystemStoreBackend,
+    StoreBackendBase,
+)
+from .func_inspect import get_func_name
+from .logger import Logger, pformat
+
+__all__ = [
+    "AsyncMemorizedFunc",
+    "AsyncNotMemorizedFunc",
+    "JobLibCollisionWarning",
+    "MemorizedFunc",
+    "MemorizedResult",
+    "Memory",
+    "NotMemorizedFunc",
+    "NotMemorizedResult",
+    "expires_after",
+    "extract_first_line",
+    "register_store_backend",
+]
+
+FIRST_LINE_TEXT = func_code.FIRST_LINE_TEXT
+
+
+class JobLibCollisionWarning(UserWarning):
+    """Two different functions may be sharing one cache identifier."""
+
+
+# Registry of store backend classes by name; read at each use, so that
+# register_store_backend and direct patches take effect immediately.
+_STORE_BACKENDS = {"local": FileSystemStoreBackend}
+
+# Functions whose code was verified against the disk in this process
+# (function -> token). Clearing it forces the next call to re-check.
+_FUNCTION_HASHES = weakref.WeakKeyDictionary()
+
+
+register_store_backend = store_factory.register_store_backend
+
+
+# ---------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------
+
+
+class MemorizedResult(Logger):
+    """Reference to a result stored in the cache (see ``call_and_shelve``).
+
+    Parameters
+    ----------
+    location : str or store backend
+        The store location (e.g. ``'<cachedir>/joblib'``) or the store.
+    call_id : tuple of str
+        ``(func_id, args_id)`` of the result.
+    backend : str, default='local'
+        Store backend used when ``location`` is a path.
+    mmap_mode : {None, 'r+', 'r', 'w+', 'c'}
+        Memory-map numpy arrays when loading.
+    verbose : int, default=0
+        Verbosity of ``get``.
+    timestamp, metadata
+        Internal use.
+    func, args_id : str, optional
+        Alternative to ``call_id``, so that ``eval(repr(result))`` works.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from joblib import Memory
+    >>> square = Memory(tempfile.mkdtemp(), verbose=0).cache(lambda x: x * x)
+    >>> result = square.call_and_shelve(4)
+    >>> result.get()
+    16
+    >>> result.clear()
+    >>> result.get()
+    Traceback (most recent call last):
+    ...
+    KeyError: ...
+    """
+
+    def __init__(
+        self,
+        location,
+        call_id=None,
+        backend="local",
+        mmap_mode=None,
+        verbose=0,
+        timestamp=None,
+        metadata=None,
+        *,
+        func=None,
+        args_id=None,
+    ):
+        Logger.__init__(self)
+        self._call_id = _checked_call_id(call_id, func, args_id)
+        self.store_backend = store_backend_factory(
+            backend, location, verbose=verbose, backend_options=dict(mmap_mode=mmap_mode)
+        )
+        self.mmap_mode = mmap_mode
+        if metadata is None:
+            metadata = self.store_backend.get_metadata(self._call_id)
+        self.metadata = metadata
+        self.duration = self.metadata.get("duration", None)
+        self.verbose = verbose
+        self.timestamp = timestamp
+
+    @property
+    def func(self) -> str:
+        return self.func_id
+
+    @property
+    def func_id(self) -> str:
+        return self._call_id[0]
+
+    @property
+    def args_id(self) -> str:
+        return self._call_id[1]
+
+    def get(self) -> Any:
+        """Load the result from the cache (KeyError if it was cleared)."""
+        try:
+            return self.store_backend.load_item(
+                self._call_id,
+                timestamp=self.timestamp,
+                metadata=self.metadata,
+                verbose=self.verbose,
+            )
+        except KeyError:
+            raise
+        except Exception as exc:  # re-raised as the KeyError of 1.6
+            path = self.store_backend.get_item_info(self._call_id).get("location")
+            raise KeyError(
+                "Error while trying to load a MemorizedResult's value. "
+                "It seems that this folder is corrupted : {}".format(path)
+            ) from exc
+
+    def clear(self) -> None:
+        """Delete the result from the cache."""
+        self.store_backend.clear_item(self._call_id)
+
+    def __repr__(self) -> str:
+        return '{}(location="{}", func="{}", args_id="{}")'.format(
+            self.__class__.__name__, self.store_backend.location, *self._call_id
+        )
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["timestamp"] = None
+        return state
+
+
+def _checked_call_id(call_id, func, args_id) -> tuple:
+    if call_id is None:
+        if func is None or args_id is None:
+            raise TypeError(
+                "MemorizedResult needs call_id=(func_id, args_id), or both "
+                "func= and args_id=; got call_id=None, func=%r, args_id=%r"
+                % (func, args_id)
+            )
+        call_id = (func, args_id)
+    for part in call_id:
+        check_relative(part)
+    return tuple(call_id)
+
+
+class NotMemorizedResult(object):
+    """Holds a value where a :class:`MemorizedResult` would reference one."""
+
+    __slots__ = ("value", "valid")
+
+    def __init__(self, value):
+        self.value = value
+        self.valid = True
+
+    def get(self):
+        if self.valid:
+            return self.value
+        raise KeyError("No value stored.")
+
+    def clear(self):
+        self.valid = False
+        self.value = None
+
+    def __repr__(self):
+        if self.valid:
+            return "{}({})".format(self.__class__.__name__, pformat(self.value))
+        return self.__class__.__name__ + " with no value"
+
+    # Needed with __slots__, and the dict layout is joblib 1.6's.
+    def __getstate__(self):
+        return {"valid": self.valid, "value": self.value}
+
+    def __setstate__(self, state):
+        self.valid = state["valid"]
+        self.value = state["value"]
+
+
+# ---------------------------------------------------------------------------
+# Functions without a cache
+# ---------------------------------------------------------------------------
+
+
+class NotMemorizedFunc(object):
+    """Stand-in for :class:`MemorizedFunc` when there is no cache.
+
+    Same API; calls go straight to ``func`` and nothing is stored.
+    """
+
+    def __init__(self, func):
+        self.func = func
+
+    def __call__(self, *args, **kwargs):
+        return self.func(*args, **kwargs)
+
+    def call_and_shelve(self, *args, **kwargs):
+        return NotMemorizedResult(self.func(*args, **kwargs))
+
+    def __repr__(self):
+        return "{0}(func={1})".format(self.__class__.__name__, self.func)
+
+    def clear(self, warn=True):
+        """Nothing to clear (``warn`` is accepted for API compatibility)."""
+
+    def call(self, *args, **kwargs):
+        return self.func(*args, **kwargs), {}
+
+    def check_call_in_cache(self, *args, **kwargs):
+        return False
+
+
+class AsyncNotMemorizedFunc(NotMemorizedFunc):
+    """Stand-in for :class:`AsyncMemorizedFunc` when there is no cache."""
+
+    async def call_and_shelve(self, *args, **kwargs):
+        return NotMemorizedResult(await self.func(*args, **kwargs))
+
+
+# ---------------------------------------------------------------------------
+# Cached functions
+# ---------------------------------------------------------------------------
+
+
+class MemorizedFunc(Logger):
+    """A function whose results are cached (returned by ``Memory.cache``).
+
+    Parameters
+    ----------
+    func : callable
+        The function to cache.
+    location : str or store backend
+        Where to store results.
+    backend : str, default='local'
+        Store backend used when ``location`` is a path.
+    ignore : list of str, optional
+        Names of the arguments that do not affect the result.
+    mmap_mode : {None, 'r+', 'r', 'w+', 'c'}
+        Memory-map cached numpy arrays when loading them.
+    compress : bool, int, str or tuple
+        Compression of stored results (see ``joblib.dump``).
+    verbose : int, default=1
+        Verbosity of the messages.
+    timestamp : float, optional
+        Reference time of the messages.
+    cache_validation_callback : callable, optional
+        ``callback(metadata) -> bool``; a cached result for which it returns
+        False is deleted and computed again.
+    """
+
+    # Per-process caches; class-level defaults also cover instances
+    # unpickled from joblib 1.6. Never pickled (see __getstate__).
+    _jl_name = None
+
+    def __init__(
+        self,
+        func,
+        location,
+        backend="local",
+        ignore=None,
+        mmap_mode=None,
+        compress=False,
+        verbose=1,
+        timestamp=None,
+        cache_validation_callback=None,
+    ):
+        Logger.__init__(self)
+        self.mmap_mode = mmap_mode
+        self.compress = compress
+        self.func = func
+        self.cache_validation_callback = cache_validation_callback
+        self.func_id = func_identifier(func)
+        self.ignore = ignore if ignore is not None else []
+        self._verbose = verbose
+        self.store_backend = store_backend_factory(
+            backend,
+            location,
+            verbose=verbose,
+            backend_options=dict(compress=compress, mmap_mode=mmap_mode),
+        )
+        if self.store_backend is not None:
+            # joblib 1.6 creates the function's directory when decorating.
+            self.store_backend.store_cached_func_code([self.func_id])
+        self.timestamp = timestamp if timestamp is not None else time.time()
+        self._wrap(func)
+        self._func_code_info = None
+        self._func_code_id = None
+
+    def _wrap(self, func) -> None:
+        try:
+            functools.update_wrapper(self, func)
+        except (AttributeError, TypeError):
+            pass  # objects such as numpy ufuncs lack the wrapper attributes
+        self.__doc__ = memoized_doc(func)
+
+    # -- public API ---------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        key = cached_call.prepare(self, args, kwargs)
+        value = cached_call.lookup(self, key, False, args, kwargs)
+        if value is not MISS:
+            return value
+        return self._compute(key, args, kwargs, shelving=False)[0]
+
+    def call_and_shelve(self, *args, **kwargs):
+        """Compute or look up the result, and return a :class:`MemorizedResult`.
+
+        The reference is small and picklable; ``.get()`` loads the value.
+        """
+        key = cached_call.prepare(self, args, kwargs)
+        value = cached_call.lookup(self, key, True, args, kwargs)
+        if value is not MISS:
+            return value
+        return self._compute(key, args, kwargs, shelving=True)[0]
+
+    def call(self, *args, **kwargs):
+        """Compute the result even if it is cached; return ``(output, metadata)``.
+
+        The new result replaces the cached one.
+        """
+        key = cached_call.prepare(self, args, kwargs)
+        func_code.code_is_current(self)
+        return self._compute(key, args, kwargs, shelving=False)
+
+    def check_call_in_cache(self, *args, **kwargs) -> bool:
+        """Return True if a valid result is cached for these arguments.
+
+        Checks that the code did not change, that the entry exists and that
+        the ``cache_validation_callback`` accepts it; computes nothing.
+        """
+        key = cached_call.prepare(self, args, kwargs)
+        return cached_call.is_in_cache(self, key.call_id)
+
+    def clear(self, warn=True) -> None:
+        """Delete every cached result of this function."""
+        clearing_function(self._verbose if warn else 0, self, self.func_id)
+        self.store_backend.clear_path([self.func_id])
+        func_code.write_func_code(self)
+
+    @property
+    def func_code_info(self) -> tuple:
+        """``(source, source file, first line)`` of the function, computed once.
+
+        Computed in the process that defined the function and pickled with
+        this object, because child processes often cannot read the source.
+        """
+        return func_code.func_code_info(self)
+
+    # -- steps shared with the async variant ---------------------------------
+
+    def _compute(self, key, args, kwargs, shelving):
+        cached_call.announce_call(self, key, args, kwargs)
+        start_time = time.time()
+        output = self.func(*args, **kwargs)
+        return cached_call.store_result(self, key, output, start_time, shelving)
+
+    def _identity_func(self):
+        return identity_target(self.func)[0]
+
+    def _func_name(self) -> str:
+        if self._jl_name is None:
+            self._jl_name = get_func_name(self._identity_func())[1]
+        return self._jl_name
+
+    def _memorized_result(self, call_id, metadata=None):
+        return MemorizedResult(
+            self.store_backend,
+            call_id,
+            metadata=metadata,
+            timestamp=self.timestamp,
+            verbose=self._verbose - 1,
+        )
+
+    def _not_memorized_result(self, value):
+        return NotMemorizedResult(value)
+
+    # -- pickling and repr --------------------------------------------------
+
+    def __getstate__(self):
+        # Read the source now: child processes often cannot.
+        _ = self.func_code_info
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_jl_")}
+        state["timestamp"] = None  # keeps the pickle (and its hash) stable
+        state["_func_code_id"] = None  # ids differ in the receiving process
+        return state
+
+    def __repr__(self):
+        return "{class_name}(func={func}, location={location})".format(
+            class_name=self.__class__.__name__,
+            func=self.func,
+            location=self.store_backend.location,
+        )
+
+
+class AsyncMemorizedFunc(MemorizedFunc):
+    """:class:`MemorizedFunc` for coroutine functions: calls are awaited."""
+
+    async def __call__(self, *args, **kwargs):
+        key = cached_call.prepare(self, args, kwargs)
+        value = cached_call.lookup(self, key, False, args, kwargs)
+        if value is not MISS:
+            return value
+        return (await self._acompute(key, args, kwargs, shelving=False))[0]
+
+    async def call_and_shelve(self, *args, **kwargs):
+        key = cached_call.prepare(self, args, kwargs)
+        value = cached_call.lookup(self, key, True, args, kwargs)
+        if value is not MISS:
+            return value
+        return (await self._acompute(key, args, kwargs, shelving=True))[0]
+
+    async def call(self, *args, **kwargs):
+        key = cached_call.prepare(self, args, kwargs)
+        func_code.code_is_current(self)
+        return await self._acompute(key, args, kwargs, shelving=False)
+
+    async def _acompute(self, key, args, kwargs, shelving):
+        cached_call.announce_call(self, key, args, kwargs)
+        start_time = time.time()
+        output = await self.func(*args, **kwargs)
+        return cached_call.store_result(self, key, output, start_time, shelving)
+
+
+# ---------------------------------------------------------------------------
+# Memory
+# ---------------------------------------------------------------------------
+
+
+class Memory(Logger):
+    """Cache the results of functions on disk, keyed by their arguments.
+
+    Parameters
+    ----------
+    location : str, os.PathLike or None
+        Directory of the cache. With a str, results are stored under
+        ``<location>/joblib``. None disables caching: ``cache`` then returns
+        the function wrapped in a transparent :class:`NotMemorizedFunc`.
+    backend : str, default='local'
+        Name of the store backend (see :func:`register_store_backend`).
+    mmap_mode : {None, 'r+', 'r', 'w+', 'c'}, default=None
+        Memory-map cached numpy arrays when loading them.
+    compress : bool, int, str or tuple, default=False
+        Compression of stored results, as in :func:`joblib.dump`.
+        Compressed results cannot be memory-mapped.
+    verbose : int, default=1
+        Verbosity: 0 is silent, above 0 prints each computation, above 4
+        each load, above 10 details.
+    backend_options : dict, optional
+        Extra options given to the store backend's ``configure``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an invalid ``compress`` or ``mmap_mode``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from joblib import Memory
+    >>> memory = Memory(tempfile.mkdtemp(), verbose=0)
+    >>> @memory.cache
+    ... def square(x):
+    ...     print("computing")
+    ...     return x * x
+    >>> square(3)
+    computing
+    9
+    >>> square(3)
+    9
+    >>> Memory(tempfile.mkdtemp(), compress=12)
+    Traceback (most recent call last):
+    ...
+    ValueError: Non valid compress level given: 12 (type int); expected an int from 0 to 9.
+    """
+
+    def __init__(
+        self,
+        location=None,
+        backend="local",
+        mmap_mode=None,
+        compress=False,
+        verbose=1,
+        backend_options=None,
+    ):
+        Logger.__init__(self)
+        options = store_factory.memory_store_options(compress, mmap_mode, backend_options)
+        self._verbose = verbose
+        self.mmap_mode = mmap_mode
+        self.timestamp = time.time()
+        self.backend = backend
+        self.compress = compress
+        self.backend_options = {} if backend_options is None else backend_options
+        if compress and mmap_mode is not None:
+            warnings.warn("Compressed results cannot be memmapped", stacklevel=2)
+        self.location = location
+        if isinstance(location, str):
+            location = os.path.join(location, "joblib")
+        self.store_backend = store_backend_factory(
+            backend, location, verbose=self._verbose, backend_options=options
+        )
+
+    def cache(
+        self,
+        func=None,
+        ignore=None,
+        verbose=None,
+        mmap_mode=False,
+        cache_validation_callback=None,
+    ):
+        """Wrap ``func`` so that its results are cached.
+
+        Use as ``@memory.cache`` or ``@memory.cache(ignore=[...], ...)``.
+
+        Parameters
+        ----------
+        func : callable, optional
+            The function to cache; omitted when used as ``@memory.cache(...)``.
+        ignore : list of str, optional
+            Arguments that do not change the result (e.g. ``['verbose']``,
+            ``['self']`` for methods).
+        verbose : int, optional
+            Verbosity for this function (default: the Memory's).
+        mmap_mode : {None, 'r+', 'r', 'w+', 'c'} or False
+            Memory-map mode for this function; False uses the Memory's.
+        cache_validation_callback : callable, optional
+            ``callback(metadata) -> bool`` run on each hit; False makes the
+            result be computed again (see :func:`expires_after`).
+
+        Returns
+        -------
+        MemorizedFunc, AsyncMemorizedFunc or NotMemorizedFunc
+        """
+        if cache_validation_callback is not None and not callable(
+            cache_validation_callback
+        ):
+            raise ValueError(
+                "cache_validation_callback needs to be callable. "
+                f"Got {cache_validation_callback!r} "
+                f"(type {type(cache_validation_callback).__name__})."
+            )
+        if func is None:
+            return functools.partial(
+                self.cache,
+                ignore=ignore,
+                mmap_mode=mmap_mode,
+                verbose=verbose,
+                cache_validation_callback=cache_validation_callback,
+            )
+        return self._wrap(func, ignore, verbose, mmap_mode, cache_validation_callback)
+
+    def _wrap(self, func, ignore, verbose, mmap_mode, cache_validation_callback):
+        is_async = inspect.iscoroutinefunction(func)
+        if self.store_backend is None:
+            return (AsyncNotMemorizedFunc if is_async else NotMemorizedFunc)(func)
+        verbose = self._verbose if verbose is None else verbose
+        mmap_mode = self.mmap_mode if mmap_mode is False else mmap_mode
+        check_mmap_mode(mmap_mode)
+        if isinstance(func, MemorizedFunc):
+            func = func.func
+            is_async = inspect.iscoroutinefunction(func)
+        cls = AsyncMemorizedFunc if is_async else MemorizedFunc
+        return cls(
+            func,
+            location=self.store_backend,
+            backend=self.backend,
+            ignore=ignore,
+            mmap_mode=mmap_mode,
+            compress=self.compress,
+            verbose=verbose,
+            timestamp=self.timestamp,
+            cache_validation_callback=cache_validation_callback,
+        )
+
+    def clear(self, warn=True) -> None:
+        """Delete every result of the cache."""
+        if warn:
+            _log_warning(self, "Flushing completely the cache")
+        if self.store_backend is not None:
+            self.store_backend.clear()
+            # Without this, functions verified before the wipe would not
+            # rewrite their func_code.py, and every later call would miss.
+            _FUNCTION_HASHES.clear()
+
+    def reduce_size(self, bytes_limit=None, items_limit=None, age_limit=None):
+        """Delete the least recently accessed results until the cache fits.
+
+        Parameters
+        ----------
+        bytes_limit : int or str, optional
+            Maximum size of the cache, in bytes or as ``'10M'``/``'1G'``.
+        items_limit : int, optional
+            Maximum number of cached results.
+        age_limit : datetime.timedelta, optional
+            Results last accessed longer ago than this are deleted.
+
+        Raises
+        ------
+        ValueError
+            For a negative limit (e.g. a negative ``age_limit``).
+        """
+        from ._store.eviction import check_limits
+
+        check_limits(bytes_limit, items_limit, age_limit)
+        if self.store_backend is None:
+            return
+        if bytes_limit is None and items_limit is None and age_limit is None:
+            return
+        self.store_backend.enforce_store_limits(bytes_limit, items_limit, age_limit)
+
+    def eval(self, func, *args, **kwargs):
+        """Call ``func(*args, **kwargs)`` through the cache."""
+        if self.store_backend is None:
+            return func(*args, **kwargs)
+        return self.cache(func)(*args, **kwargs)
+
+    def __repr__(self):
+        location = None if self.store_backend is None else self.store_backend.location
+        return "{class_name}(location={location})".format(
+            class_name=self.__class__.__name__, location=location
+        )
+
+    def __getstate__(self):
+        # Without the timestamp, equal Memory objects pickle (and hash) equally.
+        state = self.__dict__.copy()
+        state["timestamp"] = None
+        return state

@@ -1,0 +1,560 @@
+"""Compatibility path ``joblib.parallel`` (joblib 1.6): home of
+:class:`Parallel` and owner of the patchable globals.
+
+``BACKENDS``, ``EXTERNAL_BACKENDS``, ``DEFAULT_BACKEND``,
+``DEFAULT_THREAD_BACKEND``, ``DEFAULT_PROCESS_BACKEND`` and
+``BatchCompletionCallBack`` are read from this module's globals at the
+moment they are used, so assigning them (as joblib's own test-suite and the
+"tqdm + joblib" recipe do) takes effect.  The machinery lives in
+:mod:`joblib._parallel`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+import warnings
+import weakref
+from numbers import Integral
+from typing import Any, Callable, Iterable
+
+from ._multiprocessing_helpers import mp
+from ._parallel.backend_resolution import resolve_backend
+from ._parallel.backends.base import FallbackToBackend, ParallelBackendBase
+from ._parallel.backends.loky_backend import LokyBackend
+from ._parallel.backends.mixins import AutoBatchingMixin
+from ._parallel.backends.mp_pool import MultiprocessingBackend
+from ._parallel.backends.sequential import SequentialBackend
+from ._parallel.backends.thread_pool import ThreadingBackend
+from ._parallel.batching import parse_pre_dispatch
+from ._parallel.config import (
+    active_backend,
+    default_parallel_config,
+    effective_n_jobs,
+    get_active_backend,
+    get_param,
+    parallel_backend,
+    parallel_config,
+)
+from ._parallel.cpu import cpu_count
+from ._parallel.dispatch import CallState
+from ._parallel.errors import ParallelTimeoutError
+from ._parallel.outcomes import (  # noqa: F401  (1.6 names)
+    TASK_DONE,
+    TASK_ERROR,
+    TASK_PENDING,
+    BatchCompletionCallBack,
+)
+from ._parallel.progress import (
+    ProgressEvent,
+    format_progress,
+    make_progress_sink,
+    write_message,
+)
+from ._parallel.results import iter_batches
+from ._parallel.sequential_run import run_sequential
+from ._parallel.tasks import BatchedCalls, delayed
+from ._parallel.warnings_text import exit_early_message
+
+__all__ = [
+    "Parallel", "delayed", "cpu_count", "effective_n_jobs", "parallel_config",
+    "parallel_backend", "register_parallel_backend", "get_active_backend",
+    "ParallelBackendBase", "AutoBatchingMixin", "FallbackToBackend",
+    "BatchCompletionCallBack", "BatchedCalls", "ProgressEvent",
+    "BACKENDS", "EXTERNAL_BACKENDS", "DEFAULT_BACKEND", "DEFAULT_THREAD_BACKEND",
+    "DEFAULT_PROCESS_BACKEND", "mp",
+]
+
+BACKENDS: dict[str, Callable] = {
+    "threading": ThreadingBackend,
+    "sequential": SequentialBackend,
+}
+DEFAULT_BACKEND = "threading"
+DEFAULT_THREAD_BACKEND = "threading"
+DEFAULT_PROCESS_BACKEND = "threading"
+# Names that only exist when multiprocessing works; asking for them
+# elsewhere falls back to the default backend with a warning.
+MAYBE_AVAILABLE_BACKENDS = {"multiprocessing", "loky"}
+
+if mp is not None:
+    BACKENDS["multiprocessing"] = MultiprocessingBackend
+    BACKENDS["loky"] = LokyBackend
+    DEFAULT_BACKEND = "loky"
+    DEFAULT_PROCESS_BACKEND = "loky"
+
+
+def _register_dask() -> None:
+    """Register the dask backend on first use of ``backend='dask'``."""
+    try:
+        from ._dask import DaskDistributedBackend  # optional dependency
+    except ImportError as exc:
+        raise ImportError(
+            "To use the dask.distributed backend you must install both the "
+            "`dask` and distributed modules.\n\nSee "
+            "https://dask.pydata.org/en/latest/install.html for more "
+            "information."
+        ) from exc
+    register_parallel_backend("dask", DaskDistributedBackend)
+
+
+# name -> callable registering that backend lazily (third parties add theirs)
+EXTERNAL_BACKENDS: dict[str, Callable[[], None]] = {"dask": _register_dask}
+
+DEFAULT_MP_CONTEXT = None
+if mp is not None:
+    _start_method = os.environ.get("JOBLIB_START_METHOD", "").strip() or None
+    if _start_method is not None:
+        DEFAULT_MP_CONTEXT = mp.get_context(method=_start_method)
+
+_RETURN_AS = ("list", "generator", "generator_unordered")
+
+
+def register_parallel_backend(name: str, factory: Callable,
+                              make_default: bool = False) -> None:
+    """Register a backend factory under ``name`` (experimental API).
+
+    Parameters
+    ----------
+    name : str
+        Name to pass as ``backend=`` to :class:`Parallel` or
+        :class:`parallel_config`.
+    factory : callable
+        Usually a :class:`ParallelBackendBase` subclass; called with
+        ``nesting_level=`` (and backend parameters) to build an instance.
+    make_default : bool, default=False
+        Also make it the global default backend.
+
+    Examples
+    --------
+    >>> from joblib import Parallel, delayed, register_parallel_backend
+    >>> from joblib._parallel_backends import ThreadingBackend
+    >>> register_parallel_backend("my_threads", ThreadingBackend)
+    >>> Parallel(n_jobs=2, backend="my_threads")(delayed(abs)(-i) for i in range(3))
+    [0, 1, 2]
+    """
+    BACKENDS[name] = factory
+    if make_default:
+        global DEFAULT_BACKEND
+        DEFAULT_BACKEND = name
+
+
+def _memstr_to_bytes(text: str) -> int:
+    """Parse '1M'-style sizes with ``joblib.disk.memstr_to_bytes``."""
+    try:
+        from .disk import memstr_to_bytes
+    except ModuleNotFoundError:
+        # joblib.disk is written by another part of the project; until it
+        # lands, parse the K/M/G suffixes the same way.
+        units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+        try:
+            return int(units[text[-1]] * float(text[:-1]))
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ValueError(
+                f"Invalid literal for size give: {text} (type {type(text)}) "
+                "should be alike '10G', '500M', '50K'.") from exc
+    return memstr_to_bytes(text)
+
+
+class _CallAttribute:
+    """Exposes an attribute of the running call (1.6 kept them on Parallel)."""
+
+    def __init__(self, name: str, default: Any = 0):
+        self.name, self.default = name, default
+
+    def __get__(self, parallel, owner=None):
+        if parallel is None:
+            return self
+        call = parallel.__dict__.get("_call")
+        return self.default if call is None else getattr(call, self.name)
+
+    def __set__(self, parallel, value):
+        setattr(parallel._call, self.name, value)
+
+
+class Parallel:
+    """Run ``delayed`` calls in parallel: ``Parallel(n_jobs=2)(tasks)``.
+
+    Parameters
+    ----------
+    n_jobs : int, default=None
+        Maximum number of concurrent workers.  ``None`` means 1 unless a
+        :class:`parallel_config` sets it; ``-1`` means all CPUs and
+        ``-2`` all but one; floats are truncated; ``0`` is an error.
+        With 1 the tasks run in a plain loop in the caller.
+    backend : str, ParallelBackendBase or multiprocessing context, default=None
+        ``'loky'`` (default, processes), ``'threading'``,
+        ``'multiprocessing'``, ``'sequential'``, a registered name, a backend
+        instance or a multiprocessing context object.
+    return_as : {'list', 'generator', 'generator_unordered'}, default='list'
+        Return a list, or a generator yielding results as they are ready
+        (in input order, or in completion order).
+    verbose : int, default=0
+        Progress messages on stderr (stdout above 50); above 10, every task.
+    timeout : float, default=None
+        Seconds to wait for each batch; exceeding it raises
+        :class:`multiprocessing.TimeoutError` and cancels the call.
+    pre_dispatch : int, str or 'all', default='2 * n_jobs'
+        How many tasks to take from the input ahead of the workers; may be an
+        arithmetic expression in ``n_jobs``.
+    batch_size : int or 'auto', default='auto'
+        Tasks per batch; ``'auto'`` adapts to measured task durations.
+    temp_folder, max_nbytes, mmap_mode
+        Automatic memmapping of large numpy arrays for process backends.
+    prefer : {'processes', 'threads', None}, default=None
+        Soft hint for the default backend.
+    require : {'sharedmem', None}, default=None
+        ``'sharedmem'`` forces a thread-based backend.
+    progress : bool or callable, default=False
+        ``True`` shows a progress bar (tqdm when installed); a callable
+        receives a :class:`ProgressEvent` per completed task.
+    **backend_kwargs
+        Passed to the backend's ``configure`` (e.g. ``initializer``).
+
+    Raises
+    ------
+    ValueError
+        For invalid ``return_as``, ``batch_size``, ``n_jobs`` or backend.
+    RuntimeError
+        When the same instance is called while already running.
+
+    Examples
+    --------
+    >>> from math import sqrt
+    >>> from joblib import Parallel, delayed
+    >>> Parallel(n_jobs=2, backend="threading")(delayed(sqrt)(i**2) for i in range(5))
+    [0.0, 1.0, 2.0, 3.0, 4.0]
+
+    Passing results instead of ``delayed`` calls is a common mistake:
+
+    >>> Parallel(n_jobs=1)(sqrt(i) for i in range(2))
+    Traceback (most recent call last):
+    ...
+    TypeError: cannot unpack non-iterable float object
+    """
+
+    n_dispatched_batches = _CallAttribute("n_dispatched_batches")
+    n_dispatched_tasks = _CallAttribute("n_dispatched_tasks")
+    n_completed_tasks = _CallAttribute("n_completed_tasks")
+    _nb_consumed = _CallAttribute("nb_consumed")
+    _aborting = _CallAttribute("aborting", False)
+    _aborted = _CallAttribute("aborted", False)
+    _exception = _CallAttribute("exception", False)
+    _iterating = _CallAttribute("iterating", False)
+    _original_iterator = _CallAttribute("original_iterator", None)
+    _call_id = _CallAttribute("call_id", None)
+    _jobs = _CallAttribute("jobs", ())
+    _pre_dispatch_amount = _CallAttribute("pre_dispatch_amount")
+    _cached_effective_n_jobs = _CallAttribute("n_jobs", None)
+
+    def __init__(self, n_jobs=default_parallel_config["n_jobs"],
+                 backend=default_parallel_config["backend"], return_as="list",
+                 verbose=default_parallel_config["verbose"], timeout=None,
+                 pre_dispatch="2 * n_jobs", batch_size="auto",
+                 temp_folder=default_parallel_config["temp_folder"],
+                 max_nbytes=default_parallel_config["max_nbytes"],
+                 mmap_mode=default_parallel_config["mmap_mode"],
+                 prefer=default_parallel_config["prefer"],
+                 require=default_parallel_config["require"],
+                 *, progress=False, **backend_kwargs):
+        self.depth, self._name = 3, "joblib"  # joblib.logger.Logger state
+        self._set_return_as(return_as)
+        active, config = active_backend(prefer=prefer, require=require,
+                                        verbose=verbose)
+        self.verbose = get_param(verbose, config, "verbose")
+        self.timeout = timeout
+        self.pre_dispatch = pre_dispatch
+        self.progress = progress
+        self._backend_kwargs = self._collect_backend_kwargs(
+            backend_kwargs, config, max_nbytes=max_nbytes, temp_folder=temp_folder,
+            mmap_mode=mmap_mode, prefer=prefer, require=require, verbose=verbose)
+        self._backend = self._resolve_backend(backend, active)
+        self.n_jobs = self._resolve_n_jobs(n_jobs, config)
+        self._validate(require, batch_size)
+        self.batch_size = batch_size
+        self._lock = threading.RLock()
+        self._running = self._managed_backend = self._calling = False
+        self._id = os.urandom(16).hex()
+        self._call = None
+        self._call_ref = None
+
+    # -- construction helpers -------------------------------------------
+    def _set_return_as(self, return_as: str) -> None:
+        if return_as not in _RETURN_AS:
+            raise ValueError(
+                'Expected `return_as` parameter to be a string equal to "list"'
+                f',"generator" or "generator_unordered", but got {return_as} '
+                "instead."
+            )
+        self.return_as = return_as
+        self.return_generator = return_as != "list"
+        self.return_ordered = return_as != "generator_unordered"
+
+    @staticmethod
+    def _collect_backend_kwargs(backend_kwargs: dict, config: dict, **params) -> dict:
+        kwargs = {**backend_kwargs,
+                  **{k: get_param(v, config, k) for k, v in params.items()}}
+        if isinstance(kwargs["max_nbytes"], str):
+            kwargs["max_nbytes"] = _memstr_to_bytes(kwargs["max_nbytes"])
+        kwargs["verbose"] = max(0, kwargs["verbose"] - 50)
+        if DEFAULT_MP_CONTEXT is not None:
+            kwargs["context"] = DEFAULT_MP_CONTEXT
+        elif mp is not None:
+            kwargs["context"] = mp.get_context()
+        return kwargs
+
+    def _resolve_backend(self, backend: Any, active: Any) -> Any:
+        if backend is None or backend is default_parallel_config["backend"]:
+            return active
+        instance, extra = resolve_backend(backend, nesting_level=active.nesting_level,
+                                          stacklevel=4)
+        self._backend_kwargs.update(extra)
+        return instance
+
+    def _resolve_n_jobs(self, n_jobs: Any, config: dict) -> int:
+        if n_jobs is None:
+            n_jobs = default_parallel_config["n_jobs"]
+        n_jobs = get_param(n_jobs, config, "n_jobs")
+        if n_jobs is None:
+            n_jobs = self._backend.default_n_jobs
+        try:
+            return int(n_jobs)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(
+                f"n_jobs could not be converted to int: got {n_jobs!r} "
+                f"(type {type(n_jobs).__name__}); expected an int such as 2 or -1"
+            ) from exc
+
+    def _validate(self, require: Any, batch_size: Any) -> None:
+        backend = self._backend
+        if require == "sharedmem" and not getattr(backend, "supports_sharedmem", False):
+            raise ValueError("Backend %s does not support shared memory" % backend)
+        if not (batch_size == "auto" or (isinstance(batch_size, Integral)
+                                         and batch_size > 0)):
+            raise ValueError(
+                "batch_size must be 'auto' or a positive integer, got: %r" % batch_size)
+        if (not isinstance(backend, SequentialBackend) and self.return_generator
+                and not backend.supports_return_generator):
+            raise ValueError("Backend {} does not support return_as={}".format(
+                backend, self.return_as))
+
+    # -- backend lifecycle ----------------------------------------------
+    def __enter__(self):
+        self._managed_backend = True
+        self._calling = False
+        self._initialize_backend()
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self._managed_backend = False
+        if self.return_generator and self._calling:
+            self._abort()
+        self._terminate_and_reset()
+
+    def _initialize_backend(self) -> int:
+        try:
+            n_jobs = self._backend.configure(n_jobs=self.n_jobs, parallel=self,
+                                             **self._backend_kwargs)
+        except FallbackToBackend as fallback:
+            self._backend = fallback.backend
+            return self._initialize_backend()
+        if self.timeout is not None and not self._backend.supports_timeout:
+            warnings.warn(
+                "The backend class {!r} does not support timeout. You have set "
+                "'timeout={}' in Parallel but the 'timeout' parameter will not "
+                "be used.".format(self._backend.__class__.__name__, self.timeout))
+        return n_jobs
+
+    def _effective_n_jobs(self) -> int:
+        if self._backend:
+            return self._backend.effective_n_jobs(self.n_jobs)
+        return 1
+
+    def _terminate_and_reset(self) -> None:
+        if self._calling and hasattr(self._backend, "stop_call"):
+            self._backend.stop_call()
+        self._calling = False
+        if not self._managed_backend:
+            self._backend.terminate()
+
+    def _abort(self) -> None:
+        call = self._call
+        with self._lock:
+            call.aborting = True
+            call.cond.notify_all()
+            if call.aborted:
+                return
+            call.aborted = True
+        # Never under the lock: terminating joins threads whose completion
+        # callbacks need that lock.
+        if hasattr(self._backend, "abort_everything"):
+            self._backend.abort_everything(ensure_ready=self._managed_backend)
+
+    # -- running a call -------------------------------------------------
+    def _reset_run_tracking(self) -> None:
+        with self._lock:
+            if self._running:
+                msg = "This Parallel instance is already running !"
+                if self.return_generator:
+                    msg += (" Before submitting new tasks, you must wait for the "
+                            "completion of all the previous tasks, or clean all "
+                            "references to the output generator.")
+                raise RuntimeError(msg)
+            self._running = True
+
+    def __call__(self, iterable: Iterable):
+        """Run the ``delayed`` calls of ``iterable``; see ``return_as``."""
+        self._reset_run_tracking()
+        try:
+            self.n_tasks = len(iterable) if hasattr(iterable, "__len__") else None
+            self._start_time = time.time()
+            if self._managed_backend:
+                n_jobs = self._effective_n_jobs()
+            else:
+                n_jobs = self._initialize_backend()
+            sink = make_progress_sink(self.progress, self.n_tasks)
+        except BaseException:
+            self._running = False
+            raise
+        if n_jobs == 1:
+            return run_sequential(self, iterable, sink)
+        return self._run_parallel(iterable, n_jobs, sink)
+
+    def _run_parallel(self, iterable: Iterable, n_jobs: int, sink: Any):
+        backend = self._backend
+        self._call = call = CallState(self, n_jobs, self._lock, self.return_ordered,
+                                      sink)
+        if isinstance(backend, LokyBackend):
+            call.reducer_callback = self._loky_reducer_callback()
+        self._print(f"Using backend {backend.__class__.__name__} with "
+                    f"{n_jobs} concurrent workers.")
+        if hasattr(backend, "start_call"):
+            backend.start_call()
+        self._calling = True
+        iterator = iter(iterable)
+        try:
+            amount = parse_pre_dispatch(self.pre_dispatch, n_jobs)
+        except BaseException:
+            self._running = False
+            self._terminate_and_reset()
+            raise
+        first, original = iterator, None
+        if amount is not None:
+            call.pre_dispatch_amount = amount
+            first, original = itertools.islice(iterator, amount), iterator
+        output = self._get_outputs(call, first, original, sink)
+        self._call_ref = weakref.ref(output)
+        next(output)
+        if self.return_generator:
+            return output
+        results: list = []
+        for batch in output:
+            results.extend(batch)
+        return results
+
+    def _loky_reducer_callback(self) -> Callable[[], None]:
+        backend, context_id = self._backend, self._id
+
+        def select_temp_folder() -> None:
+            workers = backend._workers
+            if workers is not None:
+                workers._temp_folder_manager.set_current_context(context_id)
+
+        return select_temp_folder
+
+    def _get_outputs(self, call: CallState, iterator, original, sink):
+        """Generator: start dispatching, then yield results (or batches)."""
+        dispatch_thread = threading.get_ident()
+        detached = False
+        try:
+            call.start(iterator, original)
+            yield
+            with self._backend.retrieval_context():
+                for batch in iter_batches(call, self.timeout):
+                    if not self.return_generator:
+                        yield batch
+                        continue
+                    for result in batch:
+                        call.nb_consumed += 1
+                        yield result
+        except GeneratorExit:
+            call.exception = True
+            if threading.get_ident() != dispatch_thread:
+                # Dropped (garbage collected) in another thread: clean up from
+                # a fresh thread rather than block whatever thread that is.
+                detached = True
+                threading.Thread(target=self._close_early, name="joblib-generator-exit",
+                                 daemon=True).start()
+                return
+            self._close_early(terminate=False)
+            raise
+        except BaseException:
+            call.exception = True
+            self._abort()
+            raise
+        finally:
+            self._running = False
+            if not detached:
+                self._terminate_and_reset()
+            if sink is not None and hasattr(sink, "close"):
+                sink.close()
+
+    def _close_early(self, terminate: bool = True) -> None:
+        self._abort()
+        if self.return_generator:
+            msg = exit_early_message(self._call)
+            if msg:
+                warnings.warn(msg, stacklevel=3)
+        if terminate:
+            self._terminate_and_reset()
+
+    # -- 1.6 public helpers ---------------------------------------------
+    def dispatch_next(self) -> None:
+        """Dispatch one more batch of tasks (called on batch completion)."""
+        self._call.dispatch_next()
+
+    def dispatch_one_batch(self, iterator) -> bool:
+        """Dispatch the next batch from ``iterator``; False when exhausted."""
+        return self._call.dispatch_one_batch(iterator)
+
+    def _get_batch_size(self) -> int:
+        if self.batch_size == "auto":
+            return self._backend.compute_batch_size()
+        return self.batch_size
+
+    def _print(self, msg: str) -> None:
+        if self.verbose:
+            write_message(str(self), msg, self.verbose)
+
+    def print_progress(self) -> None:
+        """Print a progress line, more or less often depending on ``verbose``."""
+        if not self.verbose:
+            return
+        msg = format_progress(self._call, time.time() - self._start_time)
+        if msg is not None:
+            self._print(msg)
+
+    def _is_completed(self) -> bool:
+        return self._call.is_completed()
+
+    def format(self, obj: Any, indent: int = 0) -> str:
+        """Pretty-print ``obj`` (``joblib.logger.Logger`` API)."""
+        import pprint
+
+        return pprint.pformat(obj, indent=indent, depth=self.depth)
+
+    def warn(self, msg: str) -> None:
+        """Log a warning on the ``joblib`` logger."""
+        import logging
+
+        logging.getLogger(self._name).warning("[%s]: %s" % (self, msg))
+
+    def debug(self, msg: str) -> None:
+        """Log a debug message on the ``joblib`` logger."""
+        import logging
+
+        logging.getLogger(self._name).debug("[%s]: %s" % (self, msg))
+
+    def __repr__(self) -> str:
+        return "%s(n_jobs=%s)" % (self.__class__.__name__, self.n_jobs)

@@ -1,0 +1,121 @@
+"""Smoke test of the benchmark suite (``python -m benchmarks``).
+
+Runs the real runner at a tiny scale on a few workloads, in a subprocess,
+and checks the shape of what it reports.  It never looks at speed: numbers
+are only checked to be positive and finite.  The workloads verify their own
+results, so a broken ``Parallel``/``dump``/``hash``/``Memory`` shows up
+here as a reported error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMOKE_METRICS = ["par_tiny_seq", "dump_objects", "load_objects",
+                 "hash_objects", "mem_hit_small"]
+ONLY = "^(" + "|".join(SMOKE_METRICS) + ")$"
+
+
+def _run_suite(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([sys.executable, "-m", "benchmarks", *args],
+                          cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """One tiny compare-mode run: this package against a copy of itself."""
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = _run_suite("--only", ONLY, "--scale", "0.01", "--rounds", "1",
+                      "--compare-repo", REPO, "--json", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out) as handle:
+        return json.load(handle), done
+
+
+def test_results_are_valid_json_with_expected_metrics(compared):
+    doc, _ = compared
+    assert doc["suite"] == "joblib-benchmarks"
+    assert doc["settings"]["scale"] == 0.01
+    assert set(doc["sides"]) == {"project", "reference"}
+    names = [entry["name"] for entry in doc["metrics"]]
+    assert sorted(names) == sorted(SMOKE_METRICS)
+    units = {entry["name"]: entry["unit"] for entry in doc["metrics"]}
+    assert units["par_tiny_seq"] == "tasks/s"
+    assert units["hash_objects"] == "s"
+
+
+def test_every_metric_has_a_value_on_both_sides(compared):
+    doc, done = compared
+    for entry in doc["metrics"]:
+        for side in ("project", "reference"):
+            report = entry[side]
+            assert report["errors"] == [], (entry["name"], side,
+                                            report["errors"])
+            value = report["value"]
+            assert isinstance(value, float) and math.isfinite(value), entry
+            assert value > 0 and report["runs"], entry
+        assert entry["ratio"] is not None and entry["ratio"] > 0
+    # Both sides ran the same code: joblib.hash must agree.
+    hashes = [e for e in doc["metrics"] if e["name"] == "hash_objects"]
+    assert hashes[0]["digest_match"] is True
+    assert "bench: " in done.stdout and "of 5 metrics" in done.stdout
+
+
+def test_each_side_imported_its_own_snapshot(compared):
+    doc, _ = compared
+    files = {key: side["joblib_file"] for key, side in doc["sides"].items()}
+    # Snapshots live in the run's scratch folder, never in the checkout.
+    for where in files.values():
+        assert not where.startswith(os.path.join(REPO, "joblib")), files
+    assert files["project"] != files["reference"]
+
+
+def test_list_and_bad_pattern():
+    listed = _run_suite("--list", timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    for name in SMOKE_METRICS + ["par_bigarray", "mem_reduce_size"]:
+        assert name in listed.stdout
+    bad = _run_suite("--only", "^no_such_metric$", timeout=60)
+    assert bad.returncode == 2
+    assert "matches no group or metric" in bad.stderr
+
+
+def test_ratio_orientation():
+    from benchmarks.compare import combine_side, ratio
+
+    assert ratio(200.0, 100.0, "higher") == 2.0  # more throughput: better
+    assert ratio(0.5, 1.0, "lower") == 2.0  # half the time: better
+    assert ratio(None, 1.0, "lower") is None
+    merged = combine_side([{"value": 3.0, "runs": [3.0, 4.0]},
+                           {"error": "boom"}, {"value": 2.0, "runs": [2.0]}],
+                          "lower")
+    assert merged["value"] == 2.0 and merged["median"] == 3.0
+    assert merged["errors"] == ["boom"]
+
+
+def test_chart_draws_or_names_matplotlib(compared, tmp_path):
+    doc, _ = compared
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps(doc))
+    png = tmp_path / "chart.png"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-m", "benchmarks.chart",
+                           str(results), str(png)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    if importlib.util.find_spec("matplotlib") is None:
+        assert done.returncode == 3
+        assert "pip install matplotlib" in done.stderr
+        assert not png.exists()
+    else:
+        assert done.returncode == 0, done.stderr
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
