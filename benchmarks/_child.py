@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 
@@ -39,6 +40,16 @@ def _meta() -> dict:
     return info
 
 
+def _private_stdout():
+    # Keep the JSON channel to ourselves: whatever the code under test or
+    # its worker processes (which inherit fd 1) print goes to stderr, so it
+    # can never be glued to, or interleaved with, a JSON line.
+    channel = os.fdopen(os.dup(1), "w")
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    return channel
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one group; the exit status is 0 even when metrics failed."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks._child")
@@ -48,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
 
-    print(json.dumps({"meta": _meta()}), flush=True)
+    out = _private_stdout()
+    out.write(json.dumps({"meta": _meta()}) + "\n")
+    out.flush()
     module_name, func_name = GROUPS[args.group].split(":")
     run_group = getattr(importlib.import_module(module_name), func_name)
-    bench = Bench(args.scale, args.only, args.timeout)
+    bench = Bench(args.scale, args.only, args.timeout, out=out)
     try:
         run_group(bench)
     finally:

@@ -82,9 +82,11 @@ def _draw_ratios(plt, doc: dict):
 def _draw_values(plt, doc: dict):
     side = next(iter(doc["sides"]))
     units = list(dict.fromkeys(e["unit"] for e in doc["metrics"]))
+    heights = [1.5 + sum(e["unit"] == u for e in doc["metrics"])
+               for u in units]  # panels sized by their number of bars
     fig, axes = plt.subplots(len(units), 1, squeeze=False,
-                             figsize=(8, 1.2 * len(units)
-                                      + 0.22 * len(doc["metrics"])))
+                             gridspec_kw={"height_ratios": heights},
+                             figsize=(8, 0.25 * sum(heights) + 0.5))
     for ax, unit in zip(axes[:, 0], units):
         rows = [e for e in doc["metrics"] if e["unit"] == unit][::-1]
         ax.barh([e["name"] for e in rows],

@@ -87,19 +87,26 @@ def combine(raw: dict[str, dict[str, list[dict]]], sides: list[str]) -> list[dic
             if "digest" in ours and "digest" in ref:
                 entry["digest_match"] = (ours["digest"] is not None
                                          and ours["digest"] == ref["digest"])
+                if not entry["digest_match"]:
+                    # A different hash is a wrong result, however fast.
+                    entry["ratio"] = entry["median_ratio"] = None
         entries.append(entry)
     return entries
 
 
 def summarize(entries: list[dict], tolerance: float) -> dict:
-    """Counts and geometric mean of the ratios of a comparison."""
+    """Counts and geometric mean of the ratios of a comparison, and the
+    number of metrics with an error or a hash mismatch on the project side.
+    """
     ratios = [e["ratio"] for e in entries if e.get("ratio")]
     at_or_above = sum(r >= 1 - tolerance for r in ratios)
     geomean = (math.exp(sum(math.log(r) for r in ratios) / len(ratios))
                if ratios else None)
+    failed = sum(bool(e["project"]["errors"]) or e.get("digest_match") is False
+                 for e in entries if "project" in e)
     return {"compared": len(ratios), "metrics": len(entries),
             "at_or_above": at_or_above, "tolerance": tolerance,
-            "geomean_ratio": geomean}
+            "geomean_ratio": geomean, "project_failures": failed}
 
 
 def _fmt(value: float | None) -> str:

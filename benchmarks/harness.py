@@ -54,15 +54,10 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise MetricTimeout("metric ran past its time budget")
 
 
-def _pick_cache_parent(min_free: int) -> str:
-    # Memory caches create and delete many small files; on this kind of VM
-    # the disk's journal makes that cost swing with other programs' I/O, so
-    # a tmpfs (when it has room) measures the implementation, not the disk.
-    shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK):
-        if shutil.disk_usage(shm).free > min_free:
-            return shm
-    return tempfile.gettempdir()
+def _pick_cache_parent() -> str:
+    # The orchestrator picks it (a tmpfs when possible, see sides.py) and
+    # removes it at the end, even if this process gets killed.
+    return os.environ.get("JOBLIB_BENCH_CACHE_PARENT") or tempfile.gettempdir()
 
 
 class Bench:
@@ -90,7 +85,7 @@ class Bench:
         self._out = out if out is not None else sys.stdout
         self.tmpdir = tempfile.mkdtemp(prefix="joblib-bench-data-")
         self.cachedir = tempfile.mkdtemp(
-            prefix="joblib-bench-cache-", dir=_pick_cache_parent(2 << 30))
+            prefix="joblib-bench-cache-", dir=_pick_cache_parent())
 
     # -- sizes --------------------------------------------------------------
     def n(self, count: int, minimum: int = 1) -> int:

@@ -154,7 +154,12 @@ def _draw(doc: dict, path: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit status."""
+    """Entry point; returns the process exit status.
+
+    0 when every metric of the project side worked, 1 when one reported an
+    error or a hash that differs from the reference's, 2 for bad options,
+    3 when the chart could not be drawn (matplotlib missing).
+    """
     args = build_parser().parse_args(argv)
     if args.list:
         print(_list())
@@ -180,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     finally:
         workspace.close()
     print(format_table(doc))
@@ -187,4 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as handle:
             json.dump(doc, handle, indent=1)
         print(f"results written to {args.json}", file=sys.stderr)
-    return _draw(doc, args.chart) if args.chart else 0
+    status = _draw(doc, args.chart) if args.chart else 0
+    failures = doc["summary"]["project_failures"]
+    if failures:
+        # Fail the command (for CI) once everything is printed and saved.
+        print(f"error: {failures} metric(s) failed on the project side",
+              file=sys.stderr)
+        return 1
+    return status

@@ -73,7 +73,12 @@ class Workspace:
         self.root = tempfile.mkdtemp(prefix="joblib-bench-")
         self.cwd = os.path.join(self.root, "cwd")
         self.pkg = os.path.join(self.root, "pkg")
+        # The children's temp files and caches live in here too, so that
+        # closing the workspace cleans up after a killed child as well.
+        self.tmp = os.path.join(self.root, "tmp")
         os.makedirs(self.cwd)
+        os.makedirs(self.tmp)
+        self.cache_parent = _cache_parent(self.root)
         shutil.copytree(_PACKAGE_DIR, os.path.join(self.pkg, "benchmarks"),
                         ignore=_IGNORE)
         self.project = self.snapshot(repo, "project")
@@ -105,8 +110,22 @@ class Workspace:
                        check=True, cwd=self.cwd, stdout=subprocess.DEVNULL)
 
     def close(self) -> None:
-        """Remove the scratch folder."""
+        """Remove the scratch folder and the cache folder."""
+        shutil.rmtree(self.cache_parent, ignore_errors=True)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _cache_parent(fallback: str) -> str:
+    # Memory caches create and delete many small files; on a journaled disk
+    # that costs more, and swings more with other programs' I/O, than the
+    # code under test, so they go to a tmpfs when one has room.
+    shm = "/dev/shm"
+    if (os.path.isdir(shm) and os.access(shm, os.W_OK)
+            and shutil.disk_usage(shm).free > 2 << 30):
+        return tempfile.mkdtemp(prefix="joblib-bench-", dir=shm)
+    folder = os.path.join(fallback, "cache")
+    os.makedirs(folder)
+    return folder
 
 
 @dataclass
@@ -121,6 +140,8 @@ class GroupResult:
 def _child_env(side: Side, workspace: Workspace) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(side.pythonpath + [workspace.pkg])
+    env["TMPDIR"] = workspace.tmp
+    env["JOBLIB_BENCH_CACHE_PARENT"] = workspace.cache_parent
     return env
 
 
@@ -181,6 +202,11 @@ def run_group(side: Side, workspace: Workspace, group: str, scale: float,
         os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
         failure = "group timed out and was killed"
+    except KeyboardInterrupt:
+        # The child is in its own session, so Ctrl-C reached only us.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     meta, metrics = _parse_lines(stdout)
     tail = "\n".join(stderr.strip().splitlines()[-6:])
     wrong_joblib = _check_joblib_location(side, meta) if meta else None
@@ -211,9 +237,15 @@ def _venv_python(folder: str) -> str:
 def _make_venv(folder: str, version: str) -> None:
     print(f"creating {folder} with joblib=={version} numpy lz4 ...",
           file=sys.stderr, flush=True)
-    subprocess.run([sys.executable, "-m", "venv", folder], check=True)
-    subprocess.run([_venv_python(folder), "-m", "pip", "install", "-q",
-                    f"joblib=={version}", "numpy", "lz4"], check=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", folder], check=True)
+        subprocess.run([_venv_python(folder), "-m", "pip", "install", "-q",
+                        f"joblib=={version}", "numpy", "lz4"], check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        # A half-made virtualenv would be picked up as valid next time.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ValueError(f"could not create the reference virtualenv "
+                         f"{folder!r}: {exc}") from exc
 
 
 def reference_python(compare: str | None, version: str | None,

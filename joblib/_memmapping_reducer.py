@@ -20,6 +20,7 @@ from ._parallel.memmapping.temp_folders import (
     SYSTEM_SHARED_MEM_FS,
     SYSTEM_SHARED_MEM_FS_MIN_SIZE,
     TemporaryResourcesManager,
+    _get_temp_dir,
     _WeakArrayKeyMap,
 )
 
@@ -40,3 +41,4 @@ __all__ = [
 _get_backing_memmap = _get_backing_memmap
 _reduce_memmap_backed = _reduce_memmap_backed
 _WeakArrayKeyMap = _WeakArrayKeyMap
+_get_temp_dir = _get_temp_dir

@@ -22,7 +22,7 @@ from ._store import item_io
 from ._store.atomic import concurrency_safe_rename
 from ._store.eviction import items_to_delete
 from ._store.item_io import concurrency_safe_write
-from ._store.layout import create_directory, item_dir, write_gitignore
+from ._store.layout import create_directory, ensure_directory, item_dir, write_gitignore
 from ._store.scan import scan_items
 
 __all__ = [
@@ -372,6 +372,8 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         item_path = item_dir(self.location, call_id)
         try:
             data = item_io.json_bytes(metadata)
+            # Memory writes the metadata first: the entry directory is new.
+            ensure_directory(item_path)
             self._write_in_item(
                 item_path, "metadata.json", item_io.write_bytes_atomic, data
             )

@@ -1,5 +1,6 @@
 """Compatibility shim: the ``joblib.backports`` path of joblib 1.6.
-``make_memmap`` lives in ``_persist.array_io``, ``concurrency_safe_rename`` in ``_store.atomic``."""
+Homes: ``_persist.array_io.make_memmap``, ``_store.atomic.concurrency_safe_rename``.
+"""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ import types
 
 from ._hashing.arrays import array_key, feed_array
 from ._hashing.atoms import ATOM_TYPES
-from ._hashing.containers import FastContainerSaving
+from ._hashing.walker import ContainerWalker
 
 __all__ = ["Hasher", "NumpyHasher", "hash"]
 
@@ -102,7 +102,7 @@ def _decompose_method(method) -> _MyHash:
     return _MyHash(func.__name__, owner, owner.__class__)
 
 
-class Hasher(FastContainerSaving, Pickler):
+class Hasher(ContainerWalker, Pickler):
     """Pickler that feeds a hash object instead of producing a pickle.
 
     Parameters
@@ -115,7 +115,7 @@ class Hasher(FastContainerSaving, Pickler):
         self.stream = io.BytesIO()
         # Protocol 3 keeps the stream independent of the pickle default.
         Pickler.__init__(self, self.stream, protocol=3)
-        self._init_fast_saving()
+        self._init_walker()
         self._hash = hashlib.new(hash_name, usedforsecurity=False)
 
     def hash(self, obj, return_digest: bool = True) -> str | None:
@@ -152,7 +152,7 @@ class Hasher(FastContainerSaving, Pickler):
         # Same opcodes as save_reduce for object.__reduce_ex__(3).
         self.save(_ConsistentSet)
         self._file_write(pickle.EMPTY_TUPLE + pickle.NEWOBJ)
-        self._put(stand_in)
+        self._file_write(self._memoize_code(stand_in))
         self.save(stand_in.__dict__)
         self._file_write(pickle.BUILD)
 
@@ -169,12 +169,12 @@ class Hasher(FastContainerSaving, Pickler):
 
     _fallback_key = staticmethod(_fallback_key)
 
-    _fast_savers = dict.fromkeys(ATOM_TYPES, FastContainerSaving._save_atom)
+    _fast_savers = dict.fromkeys(ATOM_TYPES, ContainerWalker._save_atom)
     _fast_savers.update(
         {
-            list: FastContainerSaving._save_list_fast,
-            tuple: FastContainerSaving._save_tuple_fast,
-            dict: FastContainerSaving._save_dict_fast,
+            list: ContainerWalker._save_list_fast,
+            tuple: ContainerWalker._save_tuple_fast,
+            dict: ContainerWalker._save_dict_fast,
             set: _save_set,
         }
     )

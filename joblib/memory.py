@@ -24,7 +24,7 @@ from ._memory.reporting import clearing_function
 from ._memory.reporting import warn as _log_warning
 from ._memory.store_factory import check_mmap_mode, store_backend_factory
 from ._memory.validation import expires_after, memoized_doc
-from ._store.layout import check_relative
+from ._store.layout import check_call_id
 from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
     CacheWarning,
     FileSystemStoreBackend,
@@ -64,11 +64,6 @@ _FUNCTION_HASHES = weakref.WeakKeyDictionary()
 
 
 register_store_backend = store_factory.register_store_backend
-
-
-# ---------------------------------------------------------------------------
-# Results
-# ---------------------------------------------------------------------------
 
 
 class MemorizedResult(Logger):
@@ -120,7 +115,7 @@ class MemorizedResult(Logger):
         args_id=None,
     ):
         Logger.__init__(self)
-        self._call_id = _checked_call_id(call_id, func, args_id)
+        self._call_id = check_call_id(call_id, func, args_id)
         self.store_backend = store_backend_factory(
             backend, location, verbose=verbose, backend_options=dict(mmap_mode=mmap_mode)
         )
@@ -177,20 +172,6 @@ class MemorizedResult(Logger):
         return state
 
 
-def _checked_call_id(call_id, func, args_id) -> tuple:
-    if call_id is None:
-        if func is None or args_id is None:
-            raise TypeError(
-                "MemorizedResult needs call_id=(func_id, args_id), or both "
-                "func= and args_id=; got call_id=None, func=%r, args_id=%r"
-                % (func, args_id)
-            )
-        call_id = (func, args_id)
-    for part in call_id:
-        check_relative(part)
-    return tuple(call_id)
-
-
 class NotMemorizedResult(object):
     """Holds a value where a :class:`MemorizedResult` would reference one."""
 
@@ -221,11 +202,6 @@ class NotMemorizedResult(object):
     def __setstate__(self, state):
         self.valid = state["valid"]
         self.value = state["value"]
-
-
-# ---------------------------------------------------------------------------
-# Functions without a cache
-# ---------------------------------------------------------------------------
 
 
 class NotMemorizedFunc(object):
@@ -261,11 +237,6 @@ class AsyncNotMemorizedFunc(NotMemorizedFunc):
 
     async def call_and_shelve(self, *args, **kwargs):
         return NotMemorizedResult(await self.func(*args, **kwargs))
-
-
-# ---------------------------------------------------------------------------
-# Cached functions
-# ---------------------------------------------------------------------------
 
 
 class MemorizedFunc(Logger):
@@ -339,11 +310,8 @@ class MemorizedFunc(Logger):
             pass  # objects such as numpy ufuncs lack the wrapper attributes
         self.__doc__ = memoized_doc(func)
 
-    # -- public API ---------------------------------------------------------
-
     def __call__(self, *args, **kwargs):
-        key = cached_call.prepare(self, args, kwargs)
-        value = cached_call.lookup(self, key, False, args, kwargs)
+        key, value = self._lookup(args, kwargs, shelving=False)
         if value is not MISS:
             return value
         return self._compute(key, args, kwargs, shelving=False)[0]
@@ -353,8 +321,7 @@ class MemorizedFunc(Logger):
 
         The reference is small and picklable; ``.get()`` loads the value.
         """
-        key = cached_call.prepare(self, args, kwargs)
-        value = cached_call.lookup(self, key, True, args, kwargs)
+        key, value = self._lookup(args, kwargs, shelving=True)
         if value is not MISS:
             return value
         return self._compute(key, args, kwargs, shelving=True)[0]
@@ -392,7 +359,9 @@ class MemorizedFunc(Logger):
         """
         return func_code.func_code_info(self)
 
-    # -- steps shared with the async variant ---------------------------------
+    def _lookup(self, args, kwargs, shelving):
+        key = cached_call.prepare(self, args, kwargs)
+        return key, cached_call.lookup(self, key, shelving, args, kwargs)
 
     def _compute(self, key, args, kwargs, shelving):
         cached_call.announce_call(self, key, args, kwargs)
@@ -420,8 +389,6 @@ class MemorizedFunc(Logger):
     def _not_memorized_result(self, value):
         return NotMemorizedResult(value)
 
-    # -- pickling and repr --------------------------------------------------
-
     def __getstate__(self):
         # Read the source now: child processes often cannot.
         _ = self.func_code_info
@@ -442,18 +409,16 @@ class AsyncMemorizedFunc(MemorizedFunc):
     """:class:`MemorizedFunc` for coroutine functions: calls are awaited."""
 
     async def __call__(self, *args, **kwargs):
-        key = cached_call.prepare(self, args, kwargs)
-        value = cached_call.lookup(self, key, False, args, kwargs)
-        if value is not MISS:
-            return value
-        return (await self._acompute(key, args, kwargs, shelving=False))[0]
+        key, value = self._lookup(args, kwargs, shelving=False)
+        if value is MISS:
+            value = (await self._acompute(key, args, kwargs, shelving=False))[0]
+        return value
 
     async def call_and_shelve(self, *args, **kwargs):
-        key = cached_call.prepare(self, args, kwargs)
-        value = cached_call.lookup(self, key, True, args, kwargs)
-        if value is not MISS:
-            return value
-        return (await self._acompute(key, args, kwargs, shelving=True))[0]
+        key, value = self._lookup(args, kwargs, shelving=True)
+        if value is MISS:
+            value = (await self._acompute(key, args, kwargs, shelving=True))[0]
+        return value
 
     async def call(self, *args, **kwargs):
         key = cached_call.prepare(self, args, kwargs)
@@ -465,11 +430,6 @@ class AsyncMemorizedFunc(MemorizedFunc):
         start_time = time.time()
         output = await self.func(*args, **kwargs)
         return cached_call.store_result(self, key, output, start_time, shelving)
-
-
-# ---------------------------------------------------------------------------
-# Memory
-# ---------------------------------------------------------------------------
 
 
 class Memory(Logger):

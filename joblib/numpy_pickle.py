@@ -334,10 +334,10 @@ def dump(value, filename, compress=0, protocol=None):
     ['.../obj.pkl']
     >>> load(path)
     {'a': [1, 2]}
-    >>> dump({"a": 1}, 3)  # swapped arguments
+    >>> dump({"a": 1}, 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Second argument should be a filename (str or os.PathLike) or a file-like object with a write method, 3 (type int) was given.
+    ValueError: Second argument should be a filename (str or os.PathLike) or ...
     """
     if protocol is None:
         protocol = pickle.DEFAULT_PROTOCOL
@@ -387,10 +387,10 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto"):
     >>> _ = dump([1, 2, 3], path)
     >>> load(path)
     [1, 2, 3]
-    >>> load(path, mmap_mode="rw")
+    >>> load(path, mmap_mode="rw")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: mmap_mode should be one of (None, 'r+', 'r', 'w+', 'c'), got 'rw' (type str)
+    ValueError: mmap_mode should be one of (None, 'r+', 'r', 'w+', 'c'), got 'rw' ...
     """
     native = check_load_options(mmap_mode, ensure_native_byte_order)
     return load_value(

@@ -45,6 +45,7 @@ def _read_bytes(fp, size, error_template="ran out of data"):
         data += chunk
     if len(data) != size:
         raise ValueError(
-            "EOF: reading %s, expected %d bytes got %d" % (error_template, size, len(data))
+            "EOF: reading %s, expected %d bytes got %d"
+            % (error_template, size, len(data))
         )
     return data

@@ -126,3 +126,22 @@ def test_sigkilled_parent_folder_is_removed_by_resource_tracker(tmp_path):
     assert wait_until_empty(tmp_path) == []
     _, err = proc.communicate(timeout=60)
     assert "leaked folder" in err  # the tracker did the cleanup
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_exit_keeps_parent_folders(tmp_path):
+    code = """
+    if __name__ == "__main__":
+        ex, cid = start(sys.argv[1])
+        filename = ex.submit(describe, np.ones(500_000)).result()
+        pid = os.fork()
+        if pid == 0:
+            sys.exit(0)  # runs the child's at-exit hooks
+        os.waitpid(pid, 0)
+        print(os.path.exists(filename), flush=True)
+        ex._temp_folder_manager._clean_temporary_resources(context_id=cid)
+    """
+    proc = child(code, tmp_path)
+    out, err = proc.communicate(timeout=120)
+    assert out.strip() == "True", err
+    assert os.listdir(tmp_path) == []

@@ -217,3 +217,31 @@ def test_example_script_runs(root):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("OK")
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    """A 1 MB RAM file system (needs root and mount rights, else skipped)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    cmd = ["mount", "-t", "tmpfs", "-o", "size=1M", "tmpfs", str(mount_point)]
+    if subprocess.run(cmd, capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield str(mount_point)
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_full_temp_folder_raises_a_clear_error(root, tiny_tmpfs, backend):
+    a = np.ones(1_000_000)  # 8 MB in a 1 MB file system
+    with pytest.raises(Exception) as info:
+        Parallel(n_jobs=2, backend=backend, temp_folder=tiny_tmpfs)(delayed(describe)(a) for _ in range(4))
+    # loky reports pickling failures as a PicklingError caused by the error.
+    text = str(info.value) + str(info.value.__cause__)
+    assert "No space left on device" in text and tiny_tmpfs in text
+    assert "JOBLIB_TEMP_FOLDER" in text and "max_nbytes" in text
+    assert os.listdir(tiny_tmpfs) == []

@@ -127,8 +127,10 @@ def test_new_context_rewrites_in_its_own_folder(manager):
         lambda: np.arange(3000, dtype=np.int32)[::-1],
         lambda: np.zeros(400, dtype=[("a", "<i4"), ("b", ">f8", (2,))]),
         lambda: np.arange(2000, dtype=">i8"),
+        lambda: np.arange(2000).astype("datetime64[s]").reshape(40, 50)[:, ::2],
+        lambda: np.ones((3, 4, 500), dtype=np.complex64)[:, 1:3],
     ],
-    ids=["C", "F", "strided", "reversed", "structured", "big-endian"],
+    ids=["C", "F", "strided", "reversed", "structured", "big-endian", "datetime", "3d-chunks"],
 )
 def test_layouts_and_dtypes_round_trip(manager, make):
     a = make()
@@ -279,8 +281,8 @@ def test_full_folder_error_removes_partial_file(manager, monkeypatch):
 
     from joblib._parallel.memmapping import array_files
 
-    def full(a, f, order):
-        f.write(b"partial")
+    def full(a, fd, order):
+        os.write(fd, b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(array_files, "_write_raw", full)
@@ -289,3 +291,54 @@ def test_full_folder_error_removes_partial_file(manager, monkeypatch):
     assert info.value.errno == errno.ENOSPC
     assert "max_nbytes" in str(info.value) and manager.resolve_temp_folder_name() in str(info.value)
     assert folder_files(manager) == []
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_any_pickle_protocol(manager, protocol):
+    forward, _ = get_memmapping_reducers(temp_folder_resolver=manager, max_nbytes=1000)
+    small, large = np.arange(10.0), np.arange(1000.0)
+    buf = io.BytesIO()
+    CustomizablePickler(buf, forward, protocol=protocol).dump([small, large, small[::2]])
+    out = pickle.loads(buf.getvalue())
+    assert [type(x) for x in out] == [np.ndarray, np.memmap, np.ndarray]
+    np.testing.assert_array_equal(out[1], large)
+    np.testing.assert_array_equal(out[2], small[::2])
+    out[0][0] = 5.0  # arrays sent by value are writable copies
+
+
+# ---- compatibility paths -------------------------------------------------------
+
+SURFACE = {
+    "joblib._memmapping_reducer": [
+        "ArrayMemmapForwardReducer", "FILE_PERMISSIONS", "FOLDER_PERMISSIONS", "JOBLIB_MMAPS",
+        "SYSTEM_SHARED_MEM_FS", "SYSTEM_SHARED_MEM_FS_MIN_SIZE", "TemporaryResourcesManager",
+        "get_memmapping_reducers", "has_shareable_memory", "reduce_array_memmap_backward",
+        "_get_backing_memmap", "_get_temp_dir", "_reduce_memmap_backed", "_WeakArrayKeyMap",
+    ],
+    "joblib.pool": [
+        "CustomizablePickler", "CustomizablePicklingQueue", "MemmappingPool", "PicklingPool",
+        "TemporaryResourcesManager", "get_memmapping_reducers", "mp", "assert_spawning",
+    ],
+    "joblib.executor": [
+        "MemmappingExecutor", "get_memmapping_executor", "TemporaryResourcesManager",
+        "get_memmapping_reducers", "_TestingMemmappingExecutor",
+    ],
+}
+
+
+@pytest.mark.parametrize("module", sorted(SURFACE))
+def test_joblib_16_names_exist(module):
+    import importlib
+
+    mod = importlib.import_module(module)
+    missing = [name for name in SURFACE[module] if not hasattr(mod, name)]
+    assert missing == []
+    assert set(mod.__all__) <= set(dir(mod))
+
+
+def test_get_temp_dir_compat(tmp_path):
+    from joblib._memmapping_reducer import _get_temp_dir
+
+    assert _get_temp_dir("sub", str(tmp_path)) == (str(tmp_path / "sub"), False)
+    assert not (tmp_path / "sub").exists()
+    assert temp_folders.SYSTEM_SHARED_MEM_FS_MIN_SIZE == int(2e9)

@@ -691,3 +691,70 @@ def test_reduce_size_age_limit(memory, counted):
         memory.reduce_size(age_limit=datetime.timedelta(seconds=-1))
     memory.reduce_size()  # no limit: nothing happens
     assert len(entry_dirs(f)) == 1
+
+
+# --- __main__ scripts and interactive cells ------------------------------------------------
+
+
+MAIN_SCRIPT = """
+import sys
+from joblib import Memory
+
+memory = Memory(sys.argv[1], verbose=0)
+
+@memory.cache
+def from_main(x):
+    print("computing", x)
+    return x * 3
+
+print("result", from_main(7))
+"""
+
+
+def test_functions_of_main_scripts_are_cached_across_runs(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(MAIN_SCRIPT)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(joblib.__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    outputs = [
+        subprocess.run(
+            [sys.executable, str(script), str(tmp_path / "cache")],
+            capture_output=True, text=True, env=env, timeout=60, check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    assert outputs[0] == "computing 7\nresult 21\n"
+    assert outputs[1] == "result 21\n"
+    func_dirs = glob.glob(str(tmp_path / "cache" / "joblib" / "__main__-*" / "from_main"))
+    assert len(func_dirs) == 1 and "script" in func_dirs[0]
+
+
+def _cell_function(source, execution_count):
+    import linecache
+    import types
+
+    filename = "<ipython-input-%d-5d41402abc>" % execution_count
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    (func_code,) = [c for c in code.co_consts if hasattr(c, "co_code")]
+    return types.FunctionType(func_code, {"__name__": "__main__", "CALLS": []})
+
+
+def test_ipython_cell_rerun_hits_the_cache(memory):
+    source = "def cell(x):\n    CALLS.append(x)\n    return x + 0.5\n"
+    first, rerun = _cell_function(source, 3), _cell_function(source, 9)
+    assert memory.cache(first)(1) == 1.5
+    assert memory.cache(rerun)(1) == 1.5
+    assert first.__globals__["CALLS"] == [1] and rerun.__globals__["CALLS"] == []
+
+
+def test_highest_verbosity_logs_each_query(tmp_path, caplog, capsys):
+    f = Memory(tmp_path, verbose=20).cache(abs)
+    with caplog.at_level(logging.INFO, logger="joblib"):
+        f(-4)
+    assert "Querying abs with signature" in caplog.text
+    assert "abs(-4)" in caplog.text
+    assert "Persisting in" in capsys.readouterr().out

@@ -10,9 +10,11 @@ Python-level ``save`` per value.
 from __future__ import annotations
 
 import pickle
+import struct
+from itertools import repeat
 from struct import pack
 
-__all__ = ["ATOM_TYPES", "AtomEncoder", "all_atoms", "put_code"]
+__all__ = ["ATOM_TYPES", "AtomEncoder", "all_atoms", "put_code", "put_codes"]
 
 # Exact types only: subclasses (bool is handled, IntEnum, np.float64, ...)
 # pickle through __reduce_ex__ and must take the generic path.
@@ -32,6 +34,17 @@ def put_code(index: int) -> bytes:
     if index < 256:
         return _SHORT_PUTS[index]
     return pickle.LONG_BINPUT + pack("<I", index)
+
+
+def put_codes(first: int, count: int, opener: bytes = b"") -> list:
+    """Return ``opener + PUT`` for memo slots ``first .. first+count-1``."""
+    stop = first + count
+    codes = [opener + put_code(index) for index in range(first, min(stop, 256))]
+    if stop > 256:
+        pack_long = struct.Struct("<%dsI" % (len(opener) + 1)).pack
+        prefix = repeat(opener + pickle.LONG_BINPUT)
+        codes += map(pack_long, prefix, range(max(first, 256), stop))
+    return codes
 
 
 class AtomEncoder:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from typing import Any, Callable
 
 from ..func_inspect import filter_args, get_func_name
+from ..hashing import hash as joblib_hash
 
 _UNSAFE = re.compile(r"[\\/\x00]")
 
@@ -82,8 +83,6 @@ class UnhashableArgumentError(pickle.PicklingError, TypeError):
 
 
 def _first_unhashable(arg_dict: dict, coerce_mmap: bool) -> str | None:
-    from ..hashing import hash as joblib_hash
-
     for name, value in arg_dict.items():
         try:
             joblib_hash(value, coerce_mmap=coerce_mmap)
@@ -121,10 +120,9 @@ def hash_arguments(
     func: Callable, ignore, args: tuple, kwargs: dict, coerce_mmap: bool
 ) -> tuple[str, dict]:
     """Return ``(args_id, arg_dict)`` for a call of ``func``."""
-    from ..hashing import hash as joblib_hash
-
-    target, bound_args, bound_kwargs = identity_target(func)
-    if bound_args or bound_kwargs:
+    target = func
+    if isinstance(func, functools.partial):
+        target, bound_args, bound_kwargs = identity_target(func)
         args = bound_args + tuple(args)
         kwargs = {**bound_kwargs, **kwargs}
     arg_dict = filter_args(target, ignore, args, kwargs)

@@ -126,7 +126,7 @@ def _both_error(pname: str, name, plan, args, kwargs) -> ValueError:
 
 def _plan_key(func: Callable) -> tuple:
     """What the signature depends on; compared by identity to detect edits."""
-    attrs = getattr(func, "__dict__", {})
+    attrs = getattr(func, "__dict__", None) or {}
     return (
         getattr(func, "__code__", None),
         getattr(func, "__defaults__", None),
@@ -137,7 +137,9 @@ def _plan_key(func: Callable) -> tuple:
 
 
 def _same_key(a: tuple, b: tuple) -> bool:
-    return all(x is y for x, y in zip(a, b))
+    return (
+        a[0] is b[0] and a[1] is b[1] and a[2] is b[2] and a[3] is b[3] and a[4] is b[4]
+    )
 
 
 def signature_plan(func: Callable) -> SignaturePlan:

@@ -51,13 +51,16 @@ class CallState:
         self.progress_sink = progress_sink
         self._requests = 0
         self._pumping = False
+        # True while the caller dispatches the first tasks; completions that
+        # run synchronously meanwhile must not look like the end of the call.
+        self._starting = False
 
     # -- dispatching ---------------------------------------------------
     def start(self, iterator: Iterator, original: Iterator | None) -> None:
         """Dispatch the first ``pre_dispatch`` tasks from ``iterator``."""
         with self.lock:
             self.original_iterator = original
-            self._pumping = True
+            self._pumping = self._starting = True
             try:
                 if self.dispatch_one_batch(iterator):
                     self.iterating = self.original_iterator is not None
@@ -67,7 +70,7 @@ class CallState:
                     self.iterating = False
                 self._drain_requests()
             finally:
-                self._pumping = False
+                self._pumping = self._starting = False
             self.cond.notify_all()
 
     def dispatch_next(self) -> None:
@@ -199,7 +202,7 @@ class CallState:
     def is_completed(self) -> bool:
         """All dispatched tasks completed and nothing left to dispatch."""
         return self.n_completed_tasks == self.n_dispatched_tasks and not (
-            self.iterating or self.aborting)
+            self.iterating or self.aborting or self._starting)
 
     @property
     def completed(self) -> bool:

@@ -54,9 +54,8 @@ def load_value(filename, mmap_mode, native, unpickler_cls, compat_loader, fast):
         with open_for_read(raw, filename, mmap_mode) as (fobj, usable_mmap):
             if isinstance(fobj, str):
                 return compat_loader(fobj)
-            return _unpickle(
-                fobj, native, filename, usable_mmap, unpickler_cls, fast and _rewindable(fobj, raw)
-            )
+            fast = fast and _rewindable(fobj, raw)
+            return _unpickle(fobj, native, filename, usable_mmap, unpickler_cls, fast)
 
 
 def _load_fileobj(fileobj, native, unpickler_cls, fast):

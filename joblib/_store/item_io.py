@@ -14,10 +14,12 @@ reader never sees a partially written file, even when the writer is killed.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import pickle
 import sys
+import threading
 import time
 from typing import Any, Callable
 
@@ -41,6 +43,8 @@ _SMALL_FILE = 1 << 20
 # of old files) all end with this name; a stream without it is plain pickle.
 _WRAPPER_MARK = b"ArrayWrapper"
 _PICKLE_PROTO_PREFIX = b"\x80"
+_ATIME_RESOLUTION_NS = 10**9
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class NeedsNumpyPickle(Exception):
@@ -67,6 +71,36 @@ def dumps_plain(value: Any) -> bytes | None:
     return buffer.getvalue()
 
 
+_process_tag = None
+_counter = itertools.count()
+
+
+def _reset_process_tag() -> None:
+    global _process_tag
+    _process_tag = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_process_tag)
+
+
+def fast_temporary_name(path: str) -> str:
+    """Like ``atomic.temporary_name``, without two system calls per name.
+
+    ``temporary_name`` asks for the host name and for random bytes each
+    time; on the write path of small results those calls cost more than
+    the write. Here the host, pid and a random token are fixed once per
+    process (again after a fork); the thread id and a counter make each
+    name unique within the process.
+    """
+    global _process_tag
+    tag = _process_tag
+    if tag is None:
+        # One real name per process: its host/pid/random part is reused.
+        tag = _process_tag = os.path.basename(temporary_name("x"))[2:-4]
+    return "%s.%s-%d-%d.tmp" % (path, tag, threading.get_ident(), next(_counter))
+
+
 def concurrency_safe_write(object_to_write, filename: str, write_func: Callable) -> str:
     """Write ``object_to_write`` with ``write_func`` to a unique temporary name.
 
@@ -87,7 +121,7 @@ def _remove_quietly(path: str) -> None:
 
 def write_bytes_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
-    tmp = temporary_name(path)
+    tmp = fast_temporary_name(path)
     try:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -101,7 +135,7 @@ def write_bytes_atomic(path: str, data: bytes) -> None:
 def _dump_numpy_pickle(path: str, value: Any, compress) -> None:
     from .. import numpy_pickle
 
-    tmp = temporary_name(path)
+    tmp = fast_temporary_name(path)
     try:
         with open(tmp, "wb") as f:
             numpy_pickle.dump(value, f, compress=compress)
@@ -125,10 +159,15 @@ def _touch_access_time(fd: int, stat: os.stat_result) -> None:
     """Record the access: ``reduce_size`` evicts the least recently used first.
 
     Relying on the kernel is not enough: with the default ``relatime``
-    mount option, reads update the access time at most once a day.
+    mount option, reads update the access time at most once a day. The
+    update is skipped when the recorded access is less than a second old,
+    because a system call per hit is a large part of a hit's cost.
     """
+    now = time.time_ns()
+    if now - stat.st_atime_ns < _ATIME_RESOLUTION_NS:
+        return
     try:
-        os.utime(fd, ns=(time.time_ns(), stat.st_mtime_ns))
+        os.utime(fd, ns=(now, stat.st_mtime_ns))
     except OSError:
         pass  # read-only cache: eviction order is then only approximate
 
@@ -146,21 +185,41 @@ def read_output(path: str, mmap_mode=None) -> Any:
     FileNotFoundError
         If there is no such file (the entry does not exist or was evicted).
     """
-    from .. import numpy_pickle
-
-    with open(path, "rb", buffering=0) as f:
-        stat = os.fstat(f.fileno())
-        _touch_access_time(f.fileno(), stat)
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        stat = os.fstat(fd)
+        _touch_access_time(fd, stat)
         if stat.st_size <= _SMALL_FILE:
-            data = f.readall()
+            # Entries are replaced by rename, never rewritten in place: the
+            # size read by fstat is the size of this file for good.
+            data = _read_exactly(fd, stat.st_size)
             if _is_plain_pickle(data):
                 return pickle.loads(data)
             if mmap_mode is None:
-                return numpy_pickle.load(io.BytesIO(data))
+                return _numpy_load(io.BytesIO(data))
         elif mmap_mode is None:
-            return numpy_pickle.load(io.BufferedReader(f))
+            with open(fd, "rb", closefd=False) as f:
+                return _numpy_load(f)
+    finally:
+        os.close(fd)
     # Arrays are mapped from the file, which numpy_pickle opens by name.
-    return numpy_pickle.load(path, mmap_mode=mmap_mode)
+    return _numpy_load(path, mmap_mode=mmap_mode)
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    data = os.read(fd, size)
+    while len(data) < size:  # short reads are rare but allowed
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _numpy_load(*args, **kwargs):
+    from ..numpy_pickle import load
+
+    return load(*args, **kwargs)
 
 
 def json_bytes(obj: Any) -> bytes:

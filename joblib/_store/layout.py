@@ -12,9 +12,12 @@ import os
 import re
 import warnings
 
-__all__ = ["create_directory", "item_dir", "check_relative", "write_gitignore"]
+__all__ = [
+    "check_call_id",
+    "create_directory", "ensure_directory", "item_dir", "check_relative", "write_gitignore"]
 
 _SEPARATORS = re.compile(r"[\\/]")
+_SEPARATOR_CHARS = ("/", "\\", "") if os.name == "nt" else ("/", "")
 _GITIGNORE_TEXT = "# Created by joblib automatically.\n*\n"
 # func_ids already checked; bounded so that a long session cannot grow it
 # without limit (argument hashes take the isalnum fast path instead).
@@ -37,6 +40,21 @@ def check_relative(part: str) -> None:
         )
 
 
+def check_call_id(call_id, func=None, args_id=None) -> tuple:
+    """``call_id`` (or ``(func, args_id)``) as a checked tuple of relative parts."""
+    if call_id is None:
+        if func is None or args_id is None:
+            raise TypeError(
+                "MemorizedResult needs call_id=(func_id, args_id), or both "
+                "func= and args_id=; got call_id=None, func=%r, args_id=%r"
+                % (func, args_id)
+            )
+        call_id = (func, args_id)
+    for part in call_id:
+        check_relative(part)
+    return tuple(call_id)
+
+
 def item_dir(location: str, call_id) -> str:
     """Return the directory of ``call_id`` under ``location``, checked."""
     for part in call_id:
@@ -45,6 +63,9 @@ def item_dir(location: str, call_id) -> str:
         check_relative(part)
         if len(_CHECKED) < _CHECKED_MAX:
             _CHECKED.add(part)
+    if len(call_id) == 2 and location[-1:] not in _SEPARATOR_CHARS:
+        # Same result as os.path.join for these relative parts, faster.
+        return location + os.sep + call_id[0] + os.sep + call_id[1]
     return os.path.join(location, *call_id)
 
 
@@ -61,6 +82,16 @@ def create_directory(path: str) -> None:
             "location." % (path, exc.strerror or exc)
         )
         raise type(exc)(exc.errno, message) from exc
+
+
+def ensure_directory(path: str) -> None:
+    """Create the entry directory ``path``; its parent usually exists already."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except OSError:
+        create_directory(path)  # missing parents, or an error to explain
 
 
 def _cache_root(location: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -21,10 +22,13 @@ __all__ = ["WorkerCrashWatcher", "describe_exit_codes"]
 _REFRESH_SECONDS = 1.0
 
 
-def describe_exit_codes(codes: list[int]) -> str:
+def describe_exit_codes(codes: list[int | None]) -> str:
     """Format exit codes as loky does: ``{EXIT(7), SIGKILL(-9)}``."""
     names = []
-    for code in sorted(set(codes)):
+    for code in sorted(set(codes), key=lambda c: (c is None, c or 0)):
+        if code is None:
+            names.append("UNKNOWN")
+            continue
         if code < 0:
             try:
                 names.append(f"{signal.Signals(-code).name}({code})")
@@ -45,6 +49,21 @@ def _crash_error(codes: list[int]) -> BaseException:
         "Operating System to kill the worker.\n\nThe exit codes of the "
         f"workers are {describe_exit_codes(codes)}"
     )
+
+
+def _exit_code(worker: Any) -> int | None:
+    """Exit code of a worker whose sentinel fired.
+
+    The pool's own handler thread may be reaping the same child at this
+    very moment, in which case our ``waitpid`` fails and the code shows up
+    on the shared ``Popen`` object a moment later: wait briefly for it.
+    """
+    for _ in range(200):
+        code = worker.exitcode
+        if code is not None:
+            return code
+        time.sleep(0.005)
+    return None  # exited, but its status was lost: treat as a crash
 
 
 class WorkerCrashWatcher:
@@ -80,9 +99,9 @@ class WorkerCrashWatcher:
             for worker in workers:
                 if worker.sentinel in ready:
                     self._seen.add(worker.pid)
-                    worker.join(0)
-                    if worker.exitcode not in (0, None):
-                        codes.append(worker.exitcode)
+                    code = _exit_code(worker)
+                    if code != 0:
+                        codes.append(code)
             if codes:
                 self._fail_outstanding(codes)
 

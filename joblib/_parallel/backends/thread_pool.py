@@ -62,3 +62,14 @@ class ThreadingBackend(PoolManagerMixin, ParallelBackendBase):
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort_everything(self, ensure_ready: bool = True) -> None:
+        """Cancel queued batches without waiting for the running ones.
+
+        Threads cannot be killed: running batches finish in the background
+        (their results are ignored), but the caller gets its error, or its
+        timeout, right away.  A new pool is started lazily if needed.
+        """
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

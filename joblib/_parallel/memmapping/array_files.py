@@ -23,6 +23,8 @@ JOBLIB_MMAPS: set = set()
 # before writing, which bounds the parent's extra memory.
 _CHUNK_BYTES = 16 * 1024**2
 
+_MAX_REMEMBERED = 4096
+
 
 def write_array(a: Any, filename: str) -> str:
     """Write the raw bytes of ``a`` to a new file; return the memmap order.
@@ -33,28 +35,39 @@ def write_array(a: Any, filename: str) -> str:
     order = "F" if (a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous) else "C"
     fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_PERMISSIONS)
     try:
-        with open(fd, "wb", buffering=0) as f:
-            _write_raw(a, f, order)
+        _write_raw(a, fd, order)
     except BaseException:
         # Also on KeyboardInterrupt: never leave half a file behind.
+        os.close(fd)
         _unlink_quietly(filename)
         raise
+    os.close(fd)
     return order
 
 
-def _write_raw(a: Any, f, order: str) -> None:
-    """Write ``a``'s elements to ``f`` in ``order`` without a full copy."""
+def _write_raw(a: Any, fd: int, order: str) -> None:
+    """Write ``a``'s elements to ``fd`` in ``order`` without a full copy."""
     import numpy as np
 
     if order == "F":
         a = a.T  # C-contiguous view with the same bytes
     if a.flags.c_contiguous:
-        # ``tofile`` hands the whole buffer to one write(): the fastest path.
-        a.tofile(f)
+        _write_all(fd, a)
         return
     rows = max(1, _CHUNK_BYTES // max(1, a.nbytes // max(1, a.shape[0])))
     for start in range(0, a.shape[0], rows):
-        np.ascontiguousarray(a[start : start + rows]).tofile(f)
+        _write_all(fd, np.ascontiguousarray(a[start : start + rows]))
+
+
+def _write_all(fd: int, a: Any) -> None:
+    """Write a C-contiguous array with as few system calls as possible."""
+    import numpy as np
+
+    # A byte view works for every dtype (datetime, structured, ...), unlike
+    # the buffer protocol; one write() per call moves the whole buffer.
+    view = memoryview(a.reshape(-1).view(np.uint8))
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _unlink_quietly(filename: str) -> None:
@@ -84,6 +97,10 @@ def open_temporary_memmap(filename: str, dtype: Any, shape: tuple, order: str, m
         from .mapping_cache import recent_mappings
 
         mm = recent_mappings.get((filename, mode, dtype, shape, order), open_mapping).view()
+    if len(JOBLIB_MMAPS) >= _MAX_REMEMBERED:
+        # Long-lived workers see endless new files; the folder-name test
+        # in is_temporary_memmap still recognises the forgotten ones.
+        JOBLIB_MMAPS.clear()
     JOBLIB_MMAPS.add(mm.filename)
     return mm
 

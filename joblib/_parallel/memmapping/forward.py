@@ -15,7 +15,12 @@ from .reducers import (
     _reduce_memmap_backed,
     reduce_array_memmap_backward,
 )
-from .temp_folders import SYSTEM_SHARED_MEM_FS, TemporaryResourcesManager, _ResolverContexts
+from .temp_folders import (
+    SYSTEM_SHARED_MEM_FS,
+    TemporaryResourcesManager,
+    _ResolverContexts,
+    _same_kind_of_error,
+)
 
 __all__ = [
     "ArrayMemmapForwardReducer",
@@ -212,8 +217,8 @@ def _prewarm(filename: str) -> None:
 
 def _write_error(a: Any, folder: str, exc: OSError) -> OSError:
     """An OSError naming the folder, the array size and the settings to change."""
-    return type(exc)(
-        exc.errno,
+    return _same_kind_of_error(
+        exc,
         "joblib could not write a %.1f MB array to its temporary folder %r "
         "for memmapping: %s. Pass temp_folder=... (to Parallel or "
         "parallel_config) or set the JOBLIB_TEMP_FOLDER environment variable "

@@ -35,12 +35,19 @@ MAX_ENTRIES = 8
 
 
 class RecentMappings:
-    """A small, self-expiring cache of open memmaps keyed by file and mode."""
+    """A small, self-expiring cache of open memmaps keyed by file and mode.
+
+    Mappings are always dropped while the lock is held, so once
+    :meth:`clear` returns, no thread of this process still references them
+    (loky measures the resident size right after a garbage collection).
+    The lock is re-entrant because a collection, and thus :meth:`clear`, may
+    start in the middle of :meth:`get` in the same thread.
+    """
 
     def __init__(self, linger: float = LINGER_SECONDS, max_entries: int = MAX_ENTRIES):
         self._linger = linger
         self._max_entries = max_entries
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._entries: OrderedDict = OrderedDict()  # key -> (memmap, last use)
         self._timer: threading.Timer | None = None
 
@@ -53,29 +60,18 @@ class RecentMappings:
             entry = self._entries.pop(key, None)
             mapping = open_mapping() if entry is None else entry[0]
             self._entries[key] = (mapping, time.monotonic())
-            evicted = self._evict_over_limit()
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
             self._schedule(self._linger)
-        del evicted  # unmapped here, outside the lock
-        return mapping
+            return mapping
 
-    def clear(self, blocking: bool = True) -> None:
-        """Release every kept mapping (skipped if busy and not ``blocking``)."""
-        if not self._lock.acquire(blocking):
-            return
-        try:
-            entries, self._entries = self._entries, OrderedDict()
+    def clear(self) -> None:
+        """Release every kept mapping."""
+        with self._lock:
+            self._entries.clear()
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-        finally:
-            self._lock.release()
-        entries.clear()
-
-    def _evict_over_limit(self) -> list:
-        evicted = []
-        while len(self._entries) > self._max_entries:
-            evicted.append(self._entries.popitem(last=False))
-        return evicted
 
     def _schedule(self, delay: float) -> None:
         if self._timer is None:
@@ -88,16 +84,15 @@ class RecentMappings:
         with self._lock:
             self._timer = None
             now = time.monotonic()
-            expired = [k for k, (_, used) in self._entries.items() if now - used >= self._linger]
-            dropped = [self._entries.pop(k) for k in expired]
+            for key in [k for k, (_, used) in self._entries.items() if now - used >= self._linger]:
+                del self._entries[key]
             if self._entries:
                 oldest = min(used for _, used in self._entries.values())
                 self._schedule(max(0.0, oldest + self._linger - now))
-        del dropped
 
     def _reset_after_fork(self) -> None:
         # The timer thread does not exist in the child: start afresh.
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._entries = OrderedDict()
         self._timer = None
 
@@ -106,10 +101,11 @@ recent_mappings = RecentMappings()
 
 
 def _on_gc(phase: str, info: dict) -> None:
-    # Never block inside the collector: the collection may have been
-    # triggered by an allocation made while this thread holds the lock.
+    # Waiting for the lock here cannot deadlock: this thread may already
+    # hold it (re-entrant), and the timer thread holds it without waiting
+    # for anything but the GIL, which a blocked acquire releases.
     if phase == "start" and info.get("generation") == 2:
-        recent_mappings.clear(blocking=False)
+        recent_mappings.clear()
 
 
 gc.callbacks.append(_on_gc)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from mmap import mmap
-from pickle import HIGHEST_PROTOCOL, PicklingError
 from typing import Any, Callable
 
 from .array_files import JOBLIB_MMAPS, is_temporary_memmap, open_temporary_memmap, write_array
@@ -94,9 +93,28 @@ def _strided_from_file(filename, dtype, mode, offset, nbytes, first, shape, stri
 
 def _reduce_by_value(a: Any) -> tuple:
     """Plain pickling of ``a`` as an in-memory ndarray (never a memmap)."""
-    import numpy as np
+    # numpy's own reduction depends on the pickler's protocol (out-of-band
+    # buffers from protocol 5), which a dispatch-table reducer is not told:
+    # a wrapper's __reduce_ex__ is, so numpy's reduction is made there.
+    return _identity, (_ArrayByValue(a),)
 
-    return np.asarray(a).__reduce_ex__(HIGHEST_PROTOCOL)
+
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+class _ArrayByValue:
+    """Pickles as the plain ndarray view of the wrapped array."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: Any):
+        self.array = array
+
+    def __reduce_ex__(self, protocol: int):
+        import numpy as np
+
+        return np.asarray(self.array).__reduce_ex__(protocol)
 
 
 def reduce_array_memmap_backward(a: Any) -> tuple:

@@ -87,6 +87,12 @@ def resolve_temp_root(temp_folder: str | os.PathLike | None = None) -> tuple[str
     return os.path.abspath(os.path.expanduser(root)), use_shared_mem
 
 
+def _get_temp_dir(pool_folder_name: str, temp_folder=None) -> tuple[str, bool]:
+    """joblib 1.6 helper: ``(path of pool_folder_name in the root, use_shared_mem)``."""
+    root, use_shared_mem = resolve_temp_root(temp_folder)
+    return os.path.join(root, pool_folder_name), use_shared_mem
+
+
 def _delete_folder(folder: str) -> None:
     """Remove ``folder`` and its content; a missing folder is not an error."""
     # Ignoring only FileNotFoundError: a concurrent cleanup (atexit, the
@@ -168,7 +174,7 @@ class TemporaryResourcesManager:
         # Runs when the manager is garbage collected or at interpreter exit,
         # whichever comes first, so folders of a pool that was never
         # terminated are still removed.  It must not reference ``self``.
-        self._finalizer = weakref.finalize(self, _delete_all_folders, self._contexts)
+        self._finalizer = weakref.finalize(self, _delete_all_folders, self._contexts, os.getpid())
         self.set_current_context(uuid4().hex if context_id is None else context_id)
 
     # ---- contexts ---------------------------------------------------------
@@ -234,10 +240,13 @@ class TemporaryResourcesManager:
     ) -> None:
         """Delete the folder of ``context_id`` (of every context when None).
 
-        On POSIX the files are removed even when workers still map them (the
-        mappings stay valid); on Windows a folder whose files are still open
-        is left for the at-exit cleanup unless ``force`` or
-        ``allow_non_empty`` is set.
+        The folder goes with all its files: on POSIX, workers that still map
+        one keep a valid mapping.  Where files still in use cannot be removed
+        (Windows), the folder stays registered and the at-exit finalizer or
+        the resource tracker removes it later.  ``force`` and
+        ``allow_non_empty`` are accepted for joblib 1.6 compatibility: files
+        are never reference-counted one by one here, so there is nothing to
+        force.
         """
         with self._lock:
             ids = list(self._contexts) if context_id is None else [context_id]
@@ -297,8 +306,11 @@ class _ResolverContexts:
         return context.folder
 
 
-def _delete_all_folders(contexts: dict) -> None:
+def _delete_all_folders(contexts: dict, owner_pid: int) -> None:
     """Remove every folder in ``contexts`` (at gc of a manager or at exit)."""
+    if os.getpid() != owner_pid:
+        # A forked child exiting normally must not delete its parent's data.
+        return
     for context in list(contexts.values()):
         try:
             _clean_context_folder(context)
@@ -309,10 +321,17 @@ def _delete_all_folders(contexts: dict) -> None:
 
 def _folder_error(folder: str, exc: OSError) -> OSError:
     """An OSError naming the folder and the settings that change it."""
-    return type(exc)(
-        exc.errno,
+    return _same_kind_of_error(
+        exc,
         "joblib could not create its temporary folder %r for memmapping large "
         "arrays: %s. Pass temp_folder=... (to Parallel or parallel_config) or "
         "set the JOBLIB_TEMP_FOLDER environment variable to a writable folder, "
         "or pass max_nbytes=None to disable memmapping." % (folder, exc.strerror or exc),
     )
+
+
+def _same_kind_of_error(exc: OSError, message: str) -> OSError:
+    """An error of ``exc``'s class and errno carrying ``message``."""
+    if exc.errno is None:
+        return type(exc)(message)
+    return type(exc)(exc.errno, message)

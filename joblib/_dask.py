@@ -1,0 +1,15 @@
+"""Compatibility path ``joblib._dask`` (joblib 1.6).
+
+The dask backend lives in :mod:`joblib._parallel.backends.dask_backend`;
+``joblib.parallel.EXTERNAL_BACKENDS['dask']`` imports it from here the first
+time ``backend='dask'`` is asked for.  Importing this module does not import
+dask: a missing dask or distributed is reported when the backend is built.
+"""
+
+from __future__ import annotations
+
+from ._parallel.backends.dask_backend import DaskDistributedBackend
+from ._parallel.backends.dask_batch import DaskBatch as Batch
+from ._parallel.backends.dask_scatter import IdentityMap as _WeakKeyDictionary  # noqa: F401  (1.6 name)
+
+__all__ = ["DaskDistributedBackend", "Batch"]
