@@ -160,6 +160,14 @@ def _notes(doc: dict, sides: list[str], labels: list[str]) -> list[str]:
         if e.get("digest_match") is False:
             notes.append(f"MISMATCH {e['name']}: joblib.hash digests differ "
                          "between the two sides")
+    notes += _spread_lines(doc, sides, labels)
+    machine = doc.get("machine", {})
+    if machine.get("loadavg_start") and machine.get("loadavg_end"):
+        notes.append(
+            f"load average (1 min): {machine['loadavg_start'][0]:.1f} at the "
+            f"start, {machine['loadavg_end'][0]:.1f} at the end, on "
+            f"{machine.get('cpu_count')} CPUs (a load above the CPU count "
+            f"makes every timing noisy)")
     summary = doc.get("summary")
     if summary and summary.get("compared"):
         notes.append(
@@ -171,6 +179,25 @@ def _notes(doc: dict, sides: list[str], labels: list[str]) -> list[str]:
             f"metrics at or above reference (ratio >= "
             f"{1 - summary['tolerance']:.2f})")
     return [""] + notes if notes else []
+
+
+def _spread_lines(doc: dict, sides: list[str], labels: list[str]) -> list[str]:
+    # How much each metric's best value moved between rounds on one side:
+    # a ratio closer to 1 than that spread is within the noise.
+    lines = []
+    for side, label in zip(sides, labels):
+        spreads = []
+        for e in doc["metrics"]:
+            values = [v for v in e[side]["rounds"] if v]
+            if len(values) > 1:
+                spreads.append((max(values) / min(values) - 1, e["name"]))
+        if spreads:
+            spreads.sort()
+            median = spreads[len(spreads) // 2][0]
+            worst, name = spreads[-1]
+            lines.append(f"round-to-round spread [{label}]: median "
+                         f"{median:.1%}, worst {worst:.1%} ({name})")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,15 +6,19 @@ Re-exports the memmapping reducers and temporary-folder management from
 
 from __future__ import annotations
 
-from ._parallel.memmapping.array_files import JOBLIB_MMAPS
+from ._parallel.memmapping.array_files import (
+    JOBLIB_MMAPS,
+    add_maybe_unlink_finalizer,
+    unlink_file,
+)
 from ._parallel.memmapping.forward import ArrayMemmapForwardReducer, get_memmapping_reducers
-from ._parallel.memmapping.reducers import (
+from ._parallel.memmapping.reducers import (  # noqa: F401  (private helpers of 1.6)
     _get_backing_memmap,
     _reduce_memmap_backed,
     has_shareable_memory,
     reduce_array_memmap_backward,
 )
-from ._parallel.memmapping.temp_folders import (
+from ._parallel.memmapping.temp_folders import (  # noqa: F401  (private helpers of 1.6)
     FILE_PERMISSIONS,
     FOLDER_PERMISSIONS,
     SYSTEM_SHARED_MEM_FS,
@@ -32,13 +36,9 @@ __all__ = [
     "SYSTEM_SHARED_MEM_FS",
     "SYSTEM_SHARED_MEM_FS_MIN_SIZE",
     "TemporaryResourcesManager",
+    "add_maybe_unlink_finalizer",
     "get_memmapping_reducers",
     "has_shareable_memory",
     "reduce_array_memmap_backward",
+    "unlink_file",
 ]
-
-# Private helpers of 1.6 that its test-suite style code imports from here.
-_get_backing_memmap = _get_backing_memmap
-_reduce_memmap_backed = _reduce_memmap_backed
-_WeakArrayKeyMap = _WeakArrayKeyMap
-_get_temp_dir = _get_temp_dir

@@ -11,6 +11,7 @@ module path, class name and attributes (``location``, ``compress``,
 from __future__ import annotations
 
 import collections
+import errno
 import os
 import shutil
 import warnings
@@ -38,7 +39,8 @@ CacheItemInfo = collections.namedtuple("CacheItemInfo", "path size last_access")
 CacheItemInfo.__doc__ = """One cache entry: its path, its size in bytes and its
 last access time (a naive local ``datetime``)."""
 
-_VERBOSE_DELETE = 10  # reduce_size reports each deleted entry above this
+_VERBOSE_DELETE = 10
+_WRITE_ATTEMPTS = 4  # reduce_size reports each deleted entry above this
 
 
 class CacheWarning(Warning):
@@ -91,8 +93,7 @@ class StoreBackendBase(metaclass=ABCMeta):
 def _warn_write_failure(what: str, path: str, exc: BaseException) -> None:
     warnings.warn(
         "Unable to cache to disk: could not write the %s in %r: %r. The "
-        "result is returned but will be computed again next time."
-        % (what, path, exc),
+        "result is returned but will be computed again next time." % (what, path, exc),
         CacheWarning,
         stacklevel=_user_stacklevel(),
     )
@@ -275,6 +276,17 @@ class StoreBackendMixin(object):
         )
 
 
+def _ignore_concurrent_changes(func, path, exc_info) -> None:
+    """rmtree error handler: other processes may delete or add files meanwhile."""
+    exc = exc_info[1]
+    if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) in (
+        errno.ENOTEMPTY,
+        errno.EEXIST,
+    ):
+        return
+    raise exc
+
+
 def _missing_item(filename: str) -> KeyError:
     return KeyError(
         "Non-existing item (may have been cleared).\nFile %s does not exist" % filename
@@ -298,8 +310,6 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
     compress = False
     mmap_mode = None
     verbose = 1
-    # Memory may skip ``contains_item`` and rely on load_item's KeyError.
-    _joblib_fast_lookup = True
 
     def configure(self, location, verbose=1, backend_options=None):
         """Create ``location`` and read the ``compress`` and ``mmap_mode`` options."""
@@ -327,7 +337,7 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         if location == self.location:
             from .disk import rm_subdirs
 
-            rm_subdirs(location)
+            rm_subdirs(location, onerror=_ignore_concurrent_changes)
         else:
             shutil.rmtree(location, ignore_errors=True)
 
@@ -337,15 +347,24 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
 
     # Faster versions of the mixin's methods, with the same contracts.
 
-    def load_item(self, call_id, verbose=1, timestamp=None, metadata=None):
-        """Load the result stored for ``call_id`` (KeyError if there is none)."""
+    def load_item(
+        self, call_id, verbose=1, timestamp=None, metadata=None, *, mmap_mode=False
+    ):
+        """Load the result stored for ``call_id`` (KeyError if there is none).
+
+        ``mmap_mode`` overrides the store's own (False: use the store's); it
+        lets each cached function of a Memory choose its mode.
+        """
         full_path = item_dir(self.location, call_id)
         if verbose > 1:
             from ._memory import reporting
 
             reporting.loading(verbose, call_id, full_path, timestamp, metadata)
-        filename = os.path.join(full_path, "output.pkl")
-        mmap_mode = None if self.compress else self.mmap_mode
+        filename = full_path + os.sep + "output.pkl"
+        if mmap_mode is False:
+            mmap_mode = self.mmap_mode
+        if self.compress:
+            mmap_mode = None  # compressed files cannot be mapped
         try:
             return item_io.read_output(filename, mmap_mode)
         except FileNotFoundError:
@@ -385,17 +404,26 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         path = os.path.join(item_dir(self.location, call_id), "metadata.json")
         return item_io.read_json(path)
 
+    def store_cached_func_code(self, call_id, func_code=None):
+        """Create the function directory and write ``func_code.py`` if given."""
+        func_path = item_dir(self.location, call_id)
+        create_directory(func_path)
+        if func_code is not None:
+            data = func_code.encode("utf-8")
+            self._write_in_item(
+                func_path, "func_code.py", item_io.write_bytes_atomic, data
+            )
+
     def _write_in_item(self, item_path: str, name: str, write: Any, *args) -> None:
         """Run ``write(path, ...)`` in the entry directory, creating it as needed.
 
-        ``reduce_size`` in another process may delete the directory between
-        its creation and the write; one retry covers that race.
+        Another process may delete the directory between its creation and
+        the write (``reduce_size``, ``clear``); that race is retried.
         """
-        for attempt in (0, 1):
+        for attempt in range(_WRITE_ATTEMPTS):
             try:
                 return write(os.path.join(item_path, name), *args)
             except FileNotFoundError:
-                if attempt:
+                if attempt + 1 == _WRITE_ATTEMPTS:
                     raise
                 create_directory(item_path)
-

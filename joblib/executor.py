@@ -5,7 +5,7 @@ Re-exports the memmapping loky executor from ``joblib._parallel.memmapping``.
 
 from __future__ import annotations
 
-from ._parallel.memmapping.executor import (
+from ._parallel.memmapping.executor import (  # noqa: F401  (private test helper of 1.6)
     MemmappingExecutor,
     _TestingMemmappingExecutor,
     get_memmapping_executor,
@@ -19,6 +19,3 @@ __all__ = [
     "get_memmapping_executor",
     "get_memmapping_reducers",
 ]
-
-# Kept for code that imports it from here (a private helper in 1.6).
-_TestingMemmappingExecutor = _TestingMemmappingExecutor

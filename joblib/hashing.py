@@ -7,27 +7,36 @@ methods are decomposed and numpy arrays are hashed from their memory buffer.
 
 Compatibility with joblib 1.6.0
 -------------------------------
-Digests are equal to joblib 1.6.0's (same Python and numpy versions) for
-``None``, bools, ints, floats, strings, bytes, lists, tuples, dicts (any key
-type, including the unorderable-key fallback), sets, dtypes, numpy arrays of
-non-object dtypes (any memory layout, 0-d, ``np.memmap`` with and without
-``coerce_mmap``), numpy scalars, classes, functions, bound methods and
-instances pickled through ``__reduce_ex__``.  They differ on purpose for:
+Digests are equal to joblib 1.6.0's (same Python and numpy versions; the
+reference digests live in ``tests/data/joblib16_hashes.json``) for ``None``,
+bools, ints, floats, complex, strings, bytes, lists, tuples (recursive ones
+too), dicts (any key type, including the unorderable-key fallback, which
+sorts by the keys' own joblib digests and so does not depend on
+``PYTHONHASHSEED``), sets, ``OrderedDict``/``defaultdict``/``Counter``,
+dtypes, numpy arrays of any dtype (object arrays included), memory layout
+and dimension (0-d too), ``np.memmap`` with and without ``coerce_mmap``,
+numpy scalars, classes, functions, bound and builtin methods and instances
+pickled through ``__reduce_ex__``.  They differ on purpose for:
 
-* ``frozenset``: elements are sorted like a ``set`` (1.6 used iteration
-  order, which changes with ``PYTHONHASHSEED`` for ``str`` elements);
-* dict subclasses (``OrderedDict``, ``defaultdict``, ...) whose keys cannot
-  be compared: 1.6 dropped all their items from the stream;
+* ``frozenset``: elements are sorted like a ``set``'s (1.6 used iteration
+  order, which changes with ``PYTHONHASHSEED`` for ``str`` elements; the
+  digests agree whenever that order happened to be sorted, e.g. small ints);
+* dict subclasses whose keys cannot be compared with each other: 1.6 left
+  all their items out of the stream, so such dicts all collided;
 * ``type(None)``, ``type(NotImplemented)`` and ``type(Ellipsis)``, which 1.6
   could not hash at all.
 
-Speed: the stream is the one ``pickle._Pickler`` would write, but builtin
-containers are walked by :mod:`joblib._hashing.containers` and every run of
-atomic values is encoded by the C pickler in one call.  Array buffers are fed
-to the hash object without copy (piecewise copies for non-contiguous arrays).
+Speed
+-----
+The stream is byte for byte the one 1.6's ``pickle._Pickler`` subclass
+writes, but builtin containers are not saved one value at a time:
+:mod:`joblib._hashing.walker` walks them, lets the C pickler encode all
+atomic values in one call and splices the memo and structure opcodes in.
+Array buffers are fed to the hash object without copy (bounded piecewise
+copies for non-contiguous arrays), as in 1.6 before the pickle stream.
 
 Digests are not guaranteed to be stable across joblib, Python or numpy
-versions.
+versions (dtypes are pickled with ``pickle.DEFAULT_PROTOCOL``, as in 1.6).
 """
 
 from __future__ import annotations
@@ -109,6 +118,13 @@ class Hasher(ContainerWalker, Pickler):
     ----------
     hash_name : {'md5', 'sha1'}, default='md5'
         Name of the :mod:`hashlib` algorithm.
+
+    Notes
+    -----
+    A subclass overriding :meth:`save` sees the object passed to
+    :meth:`hash` and every object that is not a builtin container or atom;
+    the lists, tuples, dicts, ints, strings, ... nested in builtin
+    containers are encoded without calling ``save``.
     """
 
     def __init__(self, hash_name: str = "md5"):

@@ -8,13 +8,14 @@ are thin: the cached-call logic lives in ``joblib._memory``.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import inspect
 import os
 import time
 import warnings
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 from ._memory import cached_call, func_code, store_factory
 from ._memory.cached_call import MISS
@@ -117,7 +118,10 @@ class MemorizedResult(Logger):
         Logger.__init__(self)
         self._call_id = check_call_id(call_id, func, args_id)
         self.store_backend = store_backend_factory(
-            backend, location, verbose=verbose, backend_options=dict(mmap_mode=mmap_mode)
+            backend,
+            location,
+            verbose=verbose,
+            backend_options=dict(mmap_mode=mmap_mode),
         )
         self.mmap_mode = mmap_mode
         if metadata is None:
@@ -316,7 +320,7 @@ class MemorizedFunc(Logger):
             return value
         return self._compute(key, args, kwargs, shelving=False)[0]
 
-    def call_and_shelve(self, *args, **kwargs):
+    def call_and_shelve(self, *args, **kwargs) -> MemorizedResult | NotMemorizedResult:
         """Compute or look up the result, and return a :class:`MemorizedResult`.
 
         The reference is small and picklable; ``.get()`` loads the value.
@@ -326,7 +330,7 @@ class MemorizedFunc(Logger):
             return value
         return self._compute(key, args, kwargs, shelving=True)[0]
 
-    def call(self, *args, **kwargs):
+    def call(self, *args, **kwargs) -> tuple[Any, dict]:
         """Compute the result even if it is cached; return ``(output, metadata)``.
 
         The new result replaces the cached one.
@@ -344,7 +348,7 @@ class MemorizedFunc(Logger):
         key = cached_call.prepare(self, args, kwargs)
         return cached_call.is_in_cache(self, key.call_id)
 
-    def clear(self, warn=True) -> None:
+    def clear(self, warn: bool = True) -> None:
         """Delete every cached result of this function."""
         clearing_function(self._verbose if warn else 0, self, self.func_id)
         self.store_backend.clear_path([self.func_id])
@@ -358,6 +362,10 @@ class MemorizedFunc(Logger):
         this object, because child processes often cannot read the source.
         """
         return func_code.func_code_info(self)
+
+    def _get_args_id(self, *args, **kwargs) -> str:
+        # Private in 1.6 but used by third-party code to locate entries.
+        return cached_call.prepare(self, args, kwargs).call_id[1]
 
     def _lookup(self, args, kwargs, shelving):
         key = cached_call.prepare(self, args, kwargs)
@@ -481,15 +489,17 @@ class Memory(Logger):
 
     def __init__(
         self,
-        location=None,
-        backend="local",
-        mmap_mode=None,
-        compress=False,
-        verbose=1,
-        backend_options=None,
-    ):
+        location: str | os.PathLike | StoreBackendBase | None = None,
+        backend: str = "local",
+        mmap_mode: str | None = None,
+        compress: bool | int | str | tuple = False,
+        verbose: int = 1,
+        backend_options: dict | None = None,
+    ) -> None:
         Logger.__init__(self)
-        options = store_factory.memory_store_options(compress, mmap_mode, backend_options)
+        options = store_factory.memory_store_options(
+            compress, mmap_mode, backend_options
+        )
         self._verbose = verbose
         self.mmap_mode = mmap_mode
         self.timestamp = time.time()
@@ -507,12 +517,12 @@ class Memory(Logger):
 
     def cache(
         self,
-        func=None,
-        ignore=None,
-        verbose=None,
-        mmap_mode=False,
-        cache_validation_callback=None,
-    ):
+        func: Callable | None = None,
+        ignore: list[str] | None = None,
+        verbose: int | None = None,
+        mmap_mode: str | None | bool = False,
+        cache_validation_callback: Callable[[dict], bool] | None = None,
+    ) -> Any:
         """Wrap ``func`` so that its results are cached.
 
         Use as ``@memory.cache`` or ``@memory.cache(ignore=[...], ...)``.
@@ -577,7 +587,7 @@ class Memory(Logger):
             cache_validation_callback=cache_validation_callback,
         )
 
-    def clear(self, warn=True) -> None:
+    def clear(self, warn: bool = True) -> None:
         """Delete every result of the cache."""
         if warn:
             _log_warning(self, "Flushing completely the cache")
@@ -587,7 +597,12 @@ class Memory(Logger):
             # rewrite their func_code.py, and every later call would miss.
             _FUNCTION_HASHES.clear()
 
-    def reduce_size(self, bytes_limit=None, items_limit=None, age_limit=None):
+    def reduce_size(
+        self,
+        bytes_limit: int | str | None = None,
+        items_limit: int | None = None,
+        age_limit: datetime.timedelta | None = None,
+    ) -> None:
         """Delete the least recently accessed results until the cache fits.
 
         Parameters
@@ -613,7 +628,7 @@ class Memory(Logger):
             return
         self.store_backend.enforce_store_limits(bytes_limit, items_limit, age_limit)
 
-    def eval(self, func, *args, **kwargs):
+    def eval(self, func: Callable, *args, **kwargs) -> Any:
         """Call ``func(*args, **kwargs)`` through the cache."""
         if self.store_backend is None:
             return func(*args, **kwargs)

@@ -425,6 +425,7 @@ class Parallel:
         backend = self._backend
         self._call = call = CallState(self, n_jobs, self._lock, self.return_ordered,
                                       sink)
+        call.wait_all = not self.return_generator and self.timeout is None
         if isinstance(backend, LokyBackend):
             call.reducer_callback = self._loky_reducer_callback()
         self._print(f"Using backend {backend.__class__.__name__} with "

@@ -14,14 +14,16 @@ import warnings
 
 import pytest
 
-distributed = pytest.importorskip("distributed")
-np = pytest.importorskip("numpy")
-psutil = pytest.importorskip("psutil")
+# dask[distributed] is in the ``test`` extra: a missing install must fail
+# the run, not skip these tests.
+import distributed
+import numpy as np
+import psutil
 
-import joblib.parallel  # noqa: E402
-from joblib import Memory, Parallel, delayed, parallel_config  # noqa: E402
-from joblib._dask import DaskDistributedBackend  # noqa: E402
-from joblib.parallel import get_active_backend  # noqa: E402
+import joblib.parallel
+from joblib import Memory, Parallel, delayed, parallel_config
+from joblib._dask import DaskDistributedBackend
+from joblib.parallel import get_active_backend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -237,7 +239,27 @@ def test_auto_batching_groups_small_tasks(client):
     assert len(names) < 500
 
 
+def test_reentrant_call_raises(client):
+    parallel = Parallel(backend=DaskDistributedBackend(client=client),
+                        return_as="generator")
+    gen = parallel(delayed(square)(i) for i in range(10))
+    with pytest.raises(RuntimeError, match="already running"):
+        parallel(delayed(square)(i) for i in range(3))
+    assert list(gen) == [i * i for i in range(10)]
+
+
 # ------------------------------------------------------------ errors
+def test_input_generator_error_surfaces(client):
+    def tasks():
+        yield delayed(square)(1)
+        yield delayed(square)(2)
+        raise KeyError("input broke")
+
+    with parallel_config(backend="dask"):
+        with pytest.raises(KeyError, match="input broke"):
+            Parallel()(tasks())
+
+
 def test_error_reraised_with_remote_traceback_and_rest_cancelled(client, event):
     tasks = [delayed(fail_on)(0, 0)] + [
         delayed(wait_for_event)(event.name, i) for i in range(1, 6)]

@@ -44,7 +44,11 @@ def test_filter_args_like_joblib16():
     assert filter_args(f, [], (1,)) == {"y": 0, "z": 1, "x": 1, "*": [], "**": {}}
     assert list(filter_args(f, [], (1,))) == ["y", "z", "x", "*", "**"]
     assert filter_args(f, [], (1, 2, 3), {"z": 4, "w": 5}) == {
-        "y": 2, "z": 4, "x": 1, "*": [3], "**": {"w": 5},
+        "y": 2,
+        "z": 4,
+        "x": 1,
+        "*": [3],
+        "**": {"w": 5},
     }
     assert filter_args(f, ["y", "*"], (1,)) == {"z": 1, "x": 1, "**": {}}
     assert filter_args(g, [], (1,), {"b": 2}) == {"a": 1, "b": 2}
@@ -67,7 +71,11 @@ def test_filter_args_uninspectable_objects():
 @pytest.mark.parametrize(
     "args, kwargs, message",
     [
-        ((1, 2, 3), {}, "Too many arguments for g(a, b):\n    g(1, 2, 3, ) was called."),
+        (
+            (1, 2, 3),
+            {},
+            "Too many arguments for g(a, b):\n    g(1, 2, 3, ) was called.",
+        ),
         (
             (1,),
             {"a": 1},
@@ -89,7 +97,9 @@ def test_filter_args_errors(args, kwargs, message):
 
 
 def test_filter_args_ignore_errors():
-    with pytest.raises(ValueError, match="Ignore list: argument 'c' is not defined for function g"):
+    with pytest.raises(
+        ValueError, match="Ignore list: argument 'c' is not defined for function g"
+    ):
         filter_args(g, ["c"], (1, 2))
     with pytest.raises(ValueError, match="ignore_lst must be a list"):
         filter_args(g, "a", (1, 2))
@@ -140,7 +150,10 @@ def test_get_func_name():
     assert get_func_name(functools.partial(g, 1)) == (["functools"], "unknown")
     assert get_func_name(len) == (["builtins"], "len")
     assert get_func_name(module_lambda) == (mod, "<lambda>")
-    assert get_func_name(lambda: 0) == (mod + ["test_get_func_name", "<locals>"], "<lambda>")
+    assert get_func_name(lambda: 0) == (
+        mod + ["test_get_func_name", "<locals>"],
+        "<lambda>",
+    )
 
 
 def _function_from_source(source: str, filename: str, module: str):
@@ -157,7 +170,9 @@ def test_get_func_name_ipython_cell_drops_the_execution_count():
     f7 = _function_from_source(source, "<ipython-input-7-abc123>", "__main__")
     name3, name7 = get_func_name(f3), get_func_name(f7)
     assert name3 == name7
-    assert name3[0][0].startswith("__main__-") and name3[0][0].endswith("<ipython-input-abc123>")
+    assert name3[0][0].startswith("__main__-") and name3[0][0].endswith(
+        "<ipython-input-abc123>"
+    )
     code, _, first_line = get_func_code(f3)
     assert code == source and first_line == 1
 
@@ -177,9 +192,15 @@ def test_get_func_code_reads_the_file():
 
 
 def test_get_func_code_without_source_is_a_stable_digest():
-    f1 = types.FunctionType(compile("def q(x): return x + 1", "<nowhere>", "exec").co_consts[0], {})
-    f2 = types.FunctionType(compile("\n\ndef q(x): return x + 1", "<nowhere>", "exec").co_consts[0], {})
-    f3 = types.FunctionType(compile("def q(x): return x + 2", "<nowhere>", "exec").co_consts[0], {})
+    f1 = types.FunctionType(
+        compile("def q(x): return x + 1", "<nowhere>", "exec").co_consts[0], {}
+    )
+    f2 = types.FunctionType(
+        compile("\n\ndef q(x): return x + 1", "<nowhere>", "exec").co_consts[0], {}
+    )
+    f3 = types.FunctionType(
+        compile("def q(x): return x + 2", "<nowhere>", "exec").co_consts[0], {}
+    )
     c1, _, line = get_func_code(f1)
     assert line == -1 and len(c1) == 32
     assert get_func_code(f2)[0] == c1  # moving the code does not change it
@@ -189,7 +210,10 @@ def test_get_func_code_without_source_is_a_stable_digest():
 
 def test_format_signature_and_call():
     mod = __name__
-    assert format_signature(g, 1, [2] * 3, b="x") == (mod + ".g", "g(1, [2, 2, 2], b='x')")
+    assert format_signature(g, 1, [2] * 3, b="x") == (
+        mod + ".g",
+        "g(1, [2, 2, 2], b='x')",
+    )
     lines = format_call(g, (1,), {"b": 2}).splitlines()
     assert lines == ["_" * 80, "[Memory] Calling %s.g..." % mod, "g(1, b=2)"]
     long_arg = format_signature(g, "x" * 3000)[1]

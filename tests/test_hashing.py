@@ -274,6 +274,17 @@ def test_hasher_classes_agree_with_hash():
     assert joblib.hash is hash
 
 
+def test_numpy_hasher_class(tmp_path):
+    np = pytest.importorskip("numpy")
+    mm = np.memmap(tmp_path / "x.mm", dtype=np.float64, mode="w+", shape=(3,))
+    try:
+        assert NumpyHasher().hash([mm, "a"]) == hash([mm, "a"])
+        coerced = NumpyHasher(coerce_mmap=True).hash([mm, "a"])
+        assert coerced == hash([np.zeros(3), "a"])
+    finally:
+        del mm
+
+
 # --------------------------------------------------------------------------
 # numpy
 # --------------------------------------------------------------------------

@@ -14,7 +14,12 @@ from joblib.logger import Logger, PrintTime, format_time, pformat, short_format_
 
 @pytest.mark.parametrize(
     "seconds, expected",
-    [(0, "0.0s, 0.0min"), (12.34, "12.3s, 0.2min"), (75, "75.0s, 1.2min"), (3600, "3600.0s, 60.0min")],
+    [
+        (0, "0.0s, 0.0min"),
+        (12.34, "12.3s, 0.2min"),
+        (75, "75.0s, 1.2min"),
+        (3600, "3600.0s, 60.0min"),
+    ],
 )
 @pytest.mark.skipif(sys.platform.startswith("win"), reason="1.6 shaves 0.1s on Windows")
 def test_format_time(seconds, expected):
@@ -70,7 +75,8 @@ def test_logger_custom_name_and_format(caplog):
     caplog.set_level(logging.DEBUG)
     logger = _Named(depth=1, name="joblib.custom")
     logger.warn("careful")
-    assert [(r.name, r.getMessage()) for r in caplog.records] == [("joblib.custom", "[Named]: careful")]
+    records = [(r.name, r.getMessage()) for r in caplog.records]
+    assert records == [("joblib.custom", "[Named]: careful")]
     assert logger.format({"a": {"b": 1}}) == "{'a': {...}}"
 
 

@@ -314,6 +314,7 @@ SURFACE = {
         "SYSTEM_SHARED_MEM_FS", "SYSTEM_SHARED_MEM_FS_MIN_SIZE", "TemporaryResourcesManager",
         "get_memmapping_reducers", "has_shareable_memory", "reduce_array_memmap_backward",
         "_get_backing_memmap", "_get_temp_dir", "_reduce_memmap_backed", "_WeakArrayKeyMap",
+        "add_maybe_unlink_finalizer", "unlink_file",
     ],
     "joblib.pool": [
         "CustomizablePickler", "CustomizablePicklingQueue", "MemmappingPool", "PicklingPool",
@@ -342,3 +343,10 @@ def test_get_temp_dir_compat(tmp_path):
     assert _get_temp_dir("sub", str(tmp_path)) == (str(tmp_path / "sub"), False)
     assert not (tmp_path / "sub").exists()
     assert temp_folders.SYSTEM_SHARED_MEM_FS_MIN_SIZE == int(2e9)
+
+
+def test_empty_views_of_memmaps(manager, tmp_path):
+    m = np.memmap(str(tmp_path / "e.mmap"), dtype=np.float64, mode="w+", shape=(10,))
+    b = send(m[5:5], manager)
+    assert b.shape == (0,) and b.dtype == np.float64
+    assert send(np.zeros((0, 3)), manager, max_nbytes=0).shape == (0, 3)

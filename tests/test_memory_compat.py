@@ -21,7 +21,12 @@ import pytest
 
 from joblib import Memory
 from joblib._store_backends import FileSystemStoreBackend
-from joblib.memory import MemorizedFunc, MemorizedResult, NotMemorizedFunc, NotMemorizedResult
+from joblib.memory import (
+    MemorizedFunc,
+    MemorizedResult,
+    NotMemorizedFunc,
+    NotMemorizedResult,
+)
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 REF_PYTHON = "/work/refvenv/bin/python"
@@ -68,6 +73,7 @@ def test_joblib16_cache_is_reused_without_recomputing(funcs, cache_copy):
             args, kwargs = call["args"], call["kwargs"]
             key = cached.call_and_shelve(*args, **kwargs)
             assert key.args_id == call["args_id"]
+            assert cached._get_args_id(*args, **kwargs) == call["args_id"]
             assert repr(cached(*args, **kwargs)) == call["value"]
     assert funcs.CALLS == []
     after = _snapshot(cache_copy)
@@ -90,14 +96,16 @@ def test_joblib16_cache_with_arrays(funcs, cache_copy):
 
 def test_joblib16_cache_code_change_is_detected(funcs, cache_copy):
     memory = Memory(str(cache_copy), verbose=0)
-    func_code = cache_copy / "joblib" / "joblib16_memory_funcs" / "square" / "func_code.py"
+    func_code = (
+        cache_copy / "joblib" / "joblib16_memory_funcs" / "square" / "func_code.py"
+    )
     text = func_code.read_text()
     func_code.write_text(text.replace("x * x", "x * x * x"))
     assert memory.cache(funcs.square)(3) == 9
     assert funcs.CALLS == [("square", 3)]
 
 
-# --- pickles written by joblib 1.6.0 ----------------------------------------------
+# --- pickles written by joblib 1.6.0 ------------------------------------------
 
 
 def _load_joblib16_pickles():
@@ -123,7 +131,9 @@ def test_joblib16_pickles_load_and_work(funcs, cache_copy):
     assert isinstance(objects["memory_none"].cache(funcs.square), NotMemorizedFunc)
 
 
-def test_joblib16_pickled_memory_can_be_used_with_joblib_dump(funcs, cache_copy, tmp_path):
+def test_joblib16_pickled_memory_can_be_used_with_joblib_dump(
+    funcs, cache_copy, tmp_path
+):
     import joblib
 
     objects = _load_joblib16_pickles()
@@ -132,7 +142,7 @@ def test_joblib16_pickled_memory_can_be_used_with_joblib_dump(funcs, cache_copy,
     assert again["square"](3) == 9 and funcs.CALLS == []
 
 
-# --- our pickles, as joblib 1.6.0 will read them ---------------------------------------
+# --- our pickles, as joblib 1.6.0 will read them ------------------------------
 
 
 class _RecordingUnpickler(pickle.Unpickler):
@@ -173,9 +183,9 @@ def test_our_pickles_use_only_joblib16_names(funcs, tmp_path, monkeypatch):
     assert sorted(objects["memory"].store_backend.__dict__) == states["store_state"]
 
 
-REF_SCRIPT = textwrap.dedent(
-    """
+REF_SCRIPT = textwrap.dedent("""
     import json, pickle, sys
+    import numpy as np
     sys.path.insert(0, sys.argv[1])
     import joblib
     assert joblib.__version__ == "1.6.0", joblib.__file__
@@ -188,19 +198,27 @@ REF_SCRIPT = textwrap.dedent(
         "memory": objects["memory"].cache(funcs.square)(3),
         "combine": objects["memory"].cache(funcs.combine)(1, 5, 7, 8, scale=3, z=1),
         "nmr": objects["not_memorized_result"].get(),
+        "array": float(objects["memory"].cache(funcs.array_stats)(
+            np.arange(12, dtype=np.float64).reshape(3, 4))[0].sum()),
         "calls": funcs.CALLS,
-        "types": sorted(type(o).__module__ + "." + type(o).__name__ for o in objects.values()),
+        "types": sorted(
+            type(o).__module__ + "." + type(o).__name__ for o in objects.values()
+        ),
     }
     print(json.dumps(out))
-    """
+    """)
+
+
+@pytest.mark.skipif(
+    not os.path.exists(REF_PYTHON), reason="needs joblib 1.6.0 in /work/refvenv"
 )
-
-
-@pytest.mark.skipif(not os.path.exists(REF_PYTHON), reason="needs joblib 1.6.0 in /work/refvenv")
 def test_joblib16_reads_our_pickles_and_cache(funcs, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     objects = _our_objects(funcs, "cache")
     objects["memory"].cache(funcs.combine)(1, 5, 7, 8, scale=3, z=1)
+    np = pytest.importorskip("numpy")
+    arr = np.arange(12, dtype=np.float64).reshape(3, 4)
+    objects["memory"].cache(funcs.array_stats)(arr)
     with open("ours.pkl", "wb") as f:
         pickle.dump(objects, f, protocol=4)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -216,6 +234,6 @@ def test_joblib16_reads_our_pickles_and_cache(funcs, tmp_path, monkeypatch):
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["result"] == out["square"] == out["memory"] == 9
     assert out["combine"] == {"sum": 63, "keys": ["z"]}
-    assert out["nmr"] == [1, 2]
+    assert out["nmr"] == [1, 2] and out["array"] == 132.0
     assert out["calls"] == []  # every value came from the cache we wrote
     assert "joblib.memory.Memory" in out["types"]

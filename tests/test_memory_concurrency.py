@@ -80,7 +80,9 @@ def test_threads_share_one_location(cached):
     with cf.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(run_calls, [f] * 8, workloads, [log_dir] * 8))
     assert all(all(r) for r in results)
-    assert not glob.glob(os.path.join(memory.store_backend.location, "**", "*.tmp"), recursive=True)
+    assert not glob.glob(
+        os.path.join(memory.store_backend.location, "**", "*.tmp"), recursive=True
+    )
 
 
 def test_memorized_func_in_spawned_interpreter(cached):
@@ -88,13 +90,15 @@ def test_memorized_func_in_spawned_interpreter(cached):
     # travels with the pickle, so the cache written here is reused there.
     memory, f, log_dir = cached
     f(1, log_dir)
-    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with cf.ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         assert pool.submit(run_calls, f, [1, 2], log_dir).result() == [True, True]
     assert _computations(log_dir, 1) == 1 and _computations(log_dir, 2) == 1
     assert f.check_call_in_cache(2, log_dir)
 
 
-# --- a writer killed in the middle of a write ------------------------------------
+# --- a writer killed in the middle of a write ---------------------------------
 
 _BLOCK = {}
 
@@ -131,7 +135,9 @@ def test_writer_killed_mid_write_leaves_no_entry(tmp_path, with_array):
     f = memory.cache(blocking_result)
     signal_r, signal_w = os.pipe()
     wait_r, wait_w = os.pipe()
-    child = FORK.Process(target=_killed_writer, args=(f, 5, with_array, signal_w, wait_r))
+    child = FORK.Process(
+        target=_killed_writer, args=(f, 5, with_array, signal_w, wait_r)
+    )
     child.start()
     try:
         ready, _, _ = select.select([signal_r], [], [], 60)
@@ -143,10 +149,14 @@ def test_writer_killed_mid_write_leaves_no_entry(tmp_path, with_array):
             os.close(fd)
     assert child.exitcode == -signal.SIGKILL
     assert not f.check_call_in_cache(5, with_array)
-    assert not glob.glob(os.path.join(memory.store_backend.location, "**", "output.pkl"), recursive=True)
+    assert not glob.glob(
+        os.path.join(memory.store_backend.location, "**", "output.pkl"), recursive=True
+    )
     if with_array:
         # The array was being streamed to a temporary file.
-        assert glob.glob(os.path.join(memory.store_backend.location, "**", "*.tmp"), recursive=True)
+        assert glob.glob(
+            os.path.join(memory.store_backend.location, "**", "*.tmp"), recursive=True
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error", CacheWarning)
         out = f(5, with_array)
@@ -154,7 +164,7 @@ def test_writer_killed_mid_write_leaves_no_entry(tmp_path, with_array):
     assert f.check_call_in_cache(5, with_array)
 
 
-# --- eviction while others read and write -------------------------------------------
+# --- eviction while others read and write -------------------------------------
 
 
 def churn(f, worker, log_dir):
@@ -175,4 +185,14 @@ def test_reduce_size_while_processes_use_the_cache(cached):
         assert all(fut.result() for fut in futures)
     memory.reduce_size(items_limit=2)
     assert len(memory.store_backend.get_items()) <= 2
+    assert run_calls(f, range(9), log_dir) == [True] * 9
+
+
+def test_memory_clear_while_processes_use_the_cache(cached):
+    memory, f, log_dir = cached
+    with cf.ProcessPoolExecutor(2, mp_context=FORK) as pool:
+        futures = [pool.submit(churn, f, w, log_dir) for w in range(2)]
+        while not all(fut.done() for fut in futures):
+            memory.clear(warn=False)
+        assert all(fut.result() for fut in futures)
     assert run_calls(f, range(9), log_dir) == [True] * 9

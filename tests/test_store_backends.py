@@ -6,6 +6,7 @@ import datetime
 import io
 import os
 import pickle
+import warnings
 
 import pytest
 
@@ -21,14 +22,16 @@ from joblib._store_backends import (
 )
 from joblib.memory import _STORE_BACKENDS
 
-
-# --- eviction policy (pure) -------------------------------------------------------
+# --- eviction policy (pure) ---------------------------------------------------
 
 T0 = datetime.datetime(2024, 1, 1)
 
 
 def _items(*specs):
-    return [CacheItemInfo(name, size, T0 + datetime.timedelta(hours=h)) for name, size, h in specs]
+    return [
+        CacheItemInfo(name, size, T0 + datetime.timedelta(hours=h))
+        for name, size, h in specs
+    ]
 
 
 def _names(items):
@@ -47,13 +50,23 @@ def test_eviction_least_recently_accessed_first():
 def test_eviction_by_age():
     items = _items(("a", 1, 0), ("b", 1, 5), ("c", 1, 10))
     now = T0 + datetime.timedelta(hours=10)
-    assert _names(items_to_delete(items, age_limit=datetime.timedelta(hours=6), now=now)) == ["a"]
-    assert _names(items_to_delete(items, age_limit=datetime.timedelta(0), now=now)) == ["a", "b", "c"]
+    assert _names(
+        items_to_delete(items, age_limit=datetime.timedelta(hours=6), now=now)
+    ) == ["a"]
+    assert _names(items_to_delete(items, age_limit=datetime.timedelta(0), now=now)) == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
 def test_eviction_limits_combine():
     items = _items(("a", 100, 0), ("b", 1, 1), ("c", 1, 2), ("d", 1, 3))
-    assert _names(items_to_delete(items, bytes_limit=50, items_limit=1)) == ["a", "b", "c"]
+    assert _names(items_to_delete(items, bytes_limit=50, items_limit=1)) == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +85,7 @@ def test_eviction_rejects_bad_limits(kwargs, error):
         items_to_delete([], **kwargs)
 
 
-# --- file-system store ---------------------------------------------------------------
+# --- file-system store --------------------------------------------------------
 
 
 @pytest.fixture
@@ -93,7 +106,9 @@ def test_filesystem_store_item_roundtrip(store):
     store.store_metadata(call_id, {"time": 1.0, "duration": 2.0, "input_args": {}})
     assert store.get_metadata(call_id)["duration"] == 2.0
     assert store.get_metadata(("mod/f", "1" * 32)) == {}
-    assert store.get_item_info(call_id) == {"location": os.path.join(store.location, *call_id)}
+    assert store.get_item_info(call_id) == {
+        "location": os.path.join(store.location, *call_id)
+    }
     (item,) = store.get_items()
     assert item.path == os.path.join(store.location, *call_id) and item.size > 0
     assert isinstance(item.last_access, datetime.datetime)
@@ -107,7 +122,9 @@ def test_filesystem_store_func_code(store):
         store.get_cached_func_code(["mod/f"])
     store.store_cached_func_code(["mod/f"], "# first line: 3\ndef f():\n    pass\n")
     assert store.get_cached_func_code(["mod/f"]).startswith("# first line: 3\n")
-    assert store.get_cached_func_info(["mod/f"])["location"].endswith(os.path.join("mod", "f"))
+    assert store.get_cached_func_info(["mod/f"])["location"].endswith(
+        os.path.join("mod", "f")
+    )
     store.clear_path(["mod/f"])
     assert not store.contains_path(["mod/f"])
 
@@ -149,7 +166,9 @@ def test_filesystem_store_rejects_escaping_call_ids(store):
 def test_compress_and_mmap_mode_warns(tmp_path):
     store = FileSystemStoreBackend()
     with pytest.warns(UserWarning, match="Compressed items cannot be memmapped"):
-        store.configure(str(tmp_path), backend_options={"compress": 3, "mmap_mode": "r"})
+        store.configure(
+            str(tmp_path), backend_options={"compress": 3, "mmap_mode": "r"}
+        )
 
 
 def test_dump_failure_is_a_cache_warning(store, tmp_path):
@@ -170,7 +189,7 @@ def test_concurrency_safe_write(tmp_path):
     assert open(tmp, "rb").read() == b"data" and not os.path.exists(target)
 
 
-# --- a third-party store written against the 1.6 API ------------------------------------
+# --- a third-party store written against the 1.6 API --------------------------
 
 
 class _CommitOnClose(io.BytesIO):
@@ -238,7 +257,9 @@ def test_third_party_store_plugs_into_memory(dict_backend):
         calls.append(x)
         return [x] * 3
 
-    memory = Memory("mem://cache", backend="dict", verbose=0, backend_options={"token": "t"})
+    memory = Memory(
+        "mem://cache", backend="dict", verbose=0, backend_options={"token": "t"}
+    )
     store = memory.store_backend
     assert isinstance(store, DictStoreBackend) and store.options["token"] == "t"
     assert store.location == os.path.join("mem://cache", "joblib")
@@ -281,3 +302,23 @@ def test_register_store_backend_errors():
 def test_store_backend_base_is_abstract():
     with pytest.raises(TypeError):
         StoreBackendBase()
+
+
+class LegacyLoadStore(FileSystemStoreBackend):
+    """A subclass written for joblib 1.6: load_item with the 1.6 signature."""
+
+    loads = 0
+
+    def load_item(self, call_id, verbose=1, timestamp=None, metadata=None):
+        LegacyLoadStore.loads += 1
+        return super().load_item(call_id, verbose, timestamp, metadata)
+
+
+def test_subclass_with_joblib16_load_item(tmp_path):
+    store = LegacyLoadStore()
+    store.configure(str(tmp_path), verbose=0)
+    f = Memory(store, verbose=0).cache(abs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert f(-5) == 5 and f(-5) == 5
+    assert LegacyLoadStore.loads == 1

@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import pickle
 import struct
+import threading
 from itertools import repeat
 from struct import pack
 
-__all__ = ["ATOM_TYPES", "AtomEncoder", "all_atoms", "put_code", "put_codes"]
+__all__ = [
+    "ATOM_TYPES",
+    "AtomEncoder",
+    "atom_encoder",
+    "put_code",
+    "put_codes",
+]
 
-# Exact types only: subclasses (bool is handled, IntEnum, np.float64, ...)
+# Exact types only: subclasses (IntEnum, np.float64, str subclasses, ...)
 # pickle through __reduce_ex__ and must take the generic path.
 ATOM_TYPES = frozenset({int, float, str, bytes, bool, type(None)})
 
-_is_atom_superset = ATOM_TYPES.issuperset
 _SHORT_PUTS = tuple(pickle.BINPUT + bytes((index,)) for index in range(256))
-
-
-def all_atoms(values) -> bool:
-    """Return True when every value in ``values`` has an atomic exact type."""
-    return _is_atom_superset(map(type, values))
 
 
 def put_code(index: int) -> bytes:
@@ -51,7 +52,7 @@ class AtomEncoder:
     """Encode atoms as the protocol-3 opcodes the pure-Python pickler emits.
 
     One instance keeps a reusable fast-mode C pickler and its buffer; it is
-    not thread-safe (each hasher owns its own encoder).
+    not thread-safe: use :func:`atom_encoder` to get the current thread's.
     """
 
     __slots__ = ("_chunks", "_dump", "write")
@@ -95,3 +96,19 @@ class AtomEncoder:
         """Encode a non-empty tuple of atoms, without its memo PUT."""
         # PROTO 3 <tuple> STOP
         return self.dumps(values)[2:-1]
+
+
+_LOCAL = threading.local()
+
+
+def atom_encoder() -> AtomEncoder:
+    """Return this thread's encoder (creating a C pickler costs ~1 us).
+
+    Sharing it between nested hashers of one thread is safe: a dump of
+    atoms runs no Python code, so dumps never interleave.
+    """
+    try:
+        return _LOCAL.encoder
+    except AttributeError:
+        encoder = _LOCAL.encoder = AtomEncoder()
+        return encoder

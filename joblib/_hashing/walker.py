@@ -29,7 +29,7 @@ import pickle
 import re
 from itertools import chain
 
-from .atoms import ATOM_TYPES, AtomEncoder, put_code, put_codes
+from .atoms import ATOM_TYPES, atom_encoder, put_code, put_codes
 
 __all__ = ["ContainerWalker", "BATCHSIZE"]
 
@@ -90,7 +90,7 @@ class ContainerWalker:
 
     def _init_walker(self) -> None:
         """Create the atom encoder and the (empty) run."""
-        self._atoms = AtomEncoder()
+        self._atoms = atom_encoder()
         self._run = []
         self._pieces = []
         self._marks = []  # index in _run of each marker, for the slow path
@@ -138,16 +138,20 @@ class ContainerWalker:
         if not run:
             return
         pieces = self._pieces
-        parts = _SPLIT(self._atoms.items(tuple(run)))
-        if len(parts) != len(pieces) + 1:
+        if len(pieces) < 2:
+            # Dumping the one or two segments is cheaper than splitting.
             parts = self._encode_segments()
+        else:
+            parts = _SPLIT(self._atoms.items(tuple(run)))
+            if len(parts) != len(pieces) + 1:
+                parts = self._encode_segments()
         self._file_write(b"".join(_interleave(parts, pieces)))
         run.clear()
         pieces.clear()
         self._marks.clear()
 
     def _encode_segments(self) -> list:
-        """Encode the atoms between markers segment by segment (slow path)."""
+        """Encode the atoms between markers segment by segment."""
         run, encode, marks = self._run, self._atoms.items, self._marks
         parts = []
         for start, stop in zip([-1] + marks, marks + [len(run)]):
@@ -356,13 +360,15 @@ class ContainerWalker:
             self._emit(head)
             return
         pairs = self._sorted_items(obj.items())
-        if not 1 < len(pairs) <= BATCHSIZE:
+        if len(pairs) > BATCHSIZE:
             self._walk_pairs(pairs, head)
             return
         flat = tuple(chain.from_iterable(pairs))
         if _IS_ATOMS(map(type, flat)):
             self._emit(head, _DICT_MARKER)
             self._run.append(dict(pairs))  # dumped whole, in sorted order
+        elif len(pairs) == 1:
+            self._walk_pairs(pairs, head)
         else:  # one SETITEMS batch: _walk_pairs inlined for small dicts
             self._emit(head + _MARK)
             self._walk_mixed(flat)
@@ -382,8 +388,9 @@ class ContainerWalker:
         else:
             if head:
                 self._emit(head)
-            self._walk_values(pairs[0])
-            self._emit(_SETITEM)
+            if pairs:
+                self._walk_values(pairs[0])
+                self._emit(_SETITEM)
 
     def _sorted_items(self, items) -> list:
         """Sort pairs as 1.6 does; unorderable keys sort by key digest.

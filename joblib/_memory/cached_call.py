@@ -16,6 +16,7 @@ import time
 import warnings
 from typing import Any, NamedTuple
 
+from .._store_backends import FileSystemStoreBackend
 from . import func_code, reporting
 from .call_identity import hash_arguments
 
@@ -85,12 +86,29 @@ def _warn_load_failure(mf, call_id, exc: BaseException) -> None:
     )
 
 
+def _is_fast(store) -> bool:
+    """True for the local store, whose load_item has the faster contract.
+
+    A subclass that overrides ``load_item`` or ``contains_item`` gets the
+    joblib 1.6 sequence of calls instead.
+    """
+    cls = type(store)
+    return (
+        cls.load_item is FileSystemStoreBackend.load_item
+        and cls.contains_item is FileSystemStoreBackend.contains_item
+    )
+
+
 def _load(mf, call_id):
     """Load a cached result; MISS if it vanished or cannot be read."""
     start = time.time()
+    store = mf.store_backend
+    # The local store honours each function's own mmap_mode (joblib 1.6
+    # always used the Memory's); other stores get the 1.6 call.
+    extra = {"mmap_mode": mf.mmap_mode} if _is_fast(store) else {}
     try:
-        output = mf.store_backend.load_item(
-            call_id, timestamp=mf.timestamp, verbose=mf._verbose
+        output = store.load_item(
+            call_id, timestamp=mf.timestamp, verbose=mf._verbose, **extra
         )
     except KeyError:
         return MISS  # deleted since we looked (e.g. reduce_size elsewhere)
@@ -112,7 +130,7 @@ def lookup(mf, key: CallKey, shelving: bool, args=(), kwargs=None) -> Any:
         )
     # The local store signals a missing entry by a KeyError from load_item,
     # which saves a stat() per hit; other stores are asked first, as in 1.6.
-    fast = getattr(store, "_joblib_fast_lookup", False) and not shelving
+    fast = _is_fast(store) and not shelving
     if not is_in_cache(mf, key.call_id, need_contains=not fast):
         return MISS
     if shelving:

@@ -32,9 +32,7 @@ __all__ = [
 
 
 def _is_safe(part: str) -> bool:
-    return not (
-        _UNSAFE.search(part) or part in (".", "..") or part[1:2] == ":"
-    )
+    return not (_UNSAFE.search(part) or part in (".", "..") or part[1:2] == ":")
 
 
 def safe_component(part: str) -> str:
@@ -96,15 +94,23 @@ def _unhashable_error(func_name: str, arg_dict: dict, exc: Exception, coerce_mma
     if name is None:
         return exc
     value = arg_dict[name]
-    described = "extra positional arguments" if name == "*" else (
-        "extra keyword arguments" if name == "**" else "argument %r" % name
+    described = (
+        "extra positional arguments"
+        if name == "*"
+        else ("extra keyword arguments" if name == "**" else "argument %r" % name)
     )
     return UnhashableArgumentError(
         "Cannot hash the %s of %s(): %s (type %s) cannot be hashed (%s: %s). "
         "Pass a picklable value, or add the name to `ignore` in "
         "Memory.cache(ignore=[...]) if it does not affect the result."
-        % (described, func_name, _short_repr(value), type(value).__name__,
-           type(exc).__name__, exc)
+        % (
+            described,
+            func_name,
+            _short_repr(value),
+            type(value).__name__,
+            type(exc).__name__,
+            exc,
+        )
     )
 
 

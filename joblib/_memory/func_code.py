@@ -144,8 +144,16 @@ def _warn_collisions(func, source, source_file, first_line, old_source, old_firs
     if old_first_line == first_line or source_file is None:
         return
     if _old_code_still_there(source_file, source, old_source, old_first_line):
-        msg = "Possible name collisions between functions '%s' (%s:%i) and '%s' (%s:%i)" % (
-            name, source_file, old_first_line, name, source_file, first_line,
+        msg = (
+            "Possible name collisions between functions '%s' (%s:%i) and '%s' (%s:%i)"
+            % (
+                name,
+                source_file,
+                old_first_line,
+                name,
+                source_file,
+                first_line,
+            )
         )
         warnings.warn(category(msg), stacklevel=reporting.user_stacklevel())
 

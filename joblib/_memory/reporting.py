@@ -47,7 +47,9 @@ def user_stacklevel() -> int:
     Call it from the function that calls :func:`warnings.warn`.
     """
     frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("joblib."):
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        "joblib."
+    ):
         frame, level = frame.f_back, level + 1
     return level
 
@@ -128,23 +130,24 @@ def querying(verbose: int, func, args, kwargs, args_id, location, source) -> Non
         "[%s]: %s"
         % (
             source,
-            textwrap.dedent(
-                f"""
+            textwrap.dedent(f"""
                 Querying {func_name} with signature
                 {signature}.
 
                 (argument hash {args_id})
 
                 The store location is {location}.
-                """
-            ),
+                """),
         )
     )
 
 
 def function_changed(verbose: int, source, func_name: str, func_id: str) -> None:
     if verbose > VERBOSE_DETAILS:
-        warn(source, "Function {0} (identified by {1}) has changed.".format(func_name, func_id))
+        warn(
+            source,
+            "Function {0} (identified by {1}) has changed.".format(func_name, func_id),
+        )
 
 
 def clearing_function(verbose: int, source, func_id: str) -> None:

@@ -11,15 +11,15 @@ bound as Python binds them.
 from __future__ import annotations
 
 import inspect
+import types
 import weakref
 from typing import Callable
 
 __all__ = ["SignaturePlan", "signature_plan", "signature_text"]
 
 _P = inspect.Parameter
-_PLANS: "weakref.WeakKeyDictionary[Callable, tuple[tuple, SignaturePlan]]" = (
-    weakref.WeakKeyDictionary()
-)
+# id(function) -> (weakref to it, _plan_key, plan)
+_PLANS: dict = {}
 
 
 class SignaturePlan:
@@ -41,9 +41,7 @@ class SignaturePlan:
         params = list(signature.parameters.values())
         kinds = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
         self.positional = tuple(p.name for p in params if p.kind in kinds)
-        self.posonly = frozenset(
-            p.name for p in params if p.kind is _P.POSITIONAL_ONLY
-        )
+        self.posonly = frozenset(p.name for p in params if p.kind is _P.POSITIONAL_ONLY)
         self.kwonly = tuple(p.name for p in params if p.kind is _P.KEYWORD_ONLY)
         self.keyword_names = frozenset(self.positional + self.kwonly) - self.posonly
         self.varargs = _first(p.name for p in params if p.kind is _P.VAR_POSITIONAL)
@@ -148,15 +146,22 @@ def signature_plan(func: Callable) -> SignaturePlan:
     For a bound method the layout is the underlying function's, 'self'
     included: joblib passes the instance as the first argument.
     """
-    target = func.__func__ if inspect.ismethod(func) else func
+    target = func.__func__ if isinstance(func, types.MethodType) else func
     key = _plan_key(target)
-    try:
-        cached = _PLANS.get(target)
-    except TypeError:  # unhashable or not weak-referenceable callables
-        return SignaturePlan(inspect.signature(target))
-    if cached is not None and _same_key(cached[0], key):
-        return cached[1]
+    entry = _PLANS.get(id(target))
+    if entry is not None and entry[0]() is target and _same_key(entry[1], key):
+        return entry[2]
     plan = SignaturePlan(inspect.signature(target))
-    _PLANS[target] = (key, plan)
+    _remember(target, key, plan)
     return plan
 
+
+def _remember(target, key: tuple, plan: SignaturePlan) -> None:
+    """Cache ``plan`` while ``target`` lives (keyed by id: a dict lookup is
+    cheaper than WeakKeyDictionary's, which builds a weakref per lookup)."""
+    ident = id(target)
+    try:
+        ref = weakref.ref(target, lambda _, ident=ident: _PLANS.pop(ident, None))
+    except TypeError:
+        return  # not weak-referenceable: no caching
+    _PLANS[ident] = (ref, key, plan)

@@ -34,6 +34,9 @@ class CallState:
         self.lock = lock
         self.cond = threading.Condition(lock)
         self.ordered = ordered
+        # Set when the caller only wants the full list (no timeout): it then
+        # waits for the end of the call, not for each batch.
+        self.wait_all = False
         self.verbose = parallel.verbose
         self.retrieve_in_callback = self.backend.supports_retrieve_callback
         self.call_id = uuid4().hex
@@ -172,7 +175,8 @@ class CallState:
                 self.pending.discard(tracker)
                 self.jobs.append(tracker)
                 self.cond.notify_all()
-            elif status == TASK_ERROR or (self.jobs and self.jobs[0] is tracker):
+            elif status == TASK_ERROR or (
+                    not self.wait_all and self.jobs and self.jobs[0] is tracker):
                 self.cond.notify_all()
 
     def batch_finished(self, tracker: Any, duration: float) -> None:

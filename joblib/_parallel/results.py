@@ -14,6 +14,9 @@ __all__ = ["iter_batches"]
 
 def iter_batches(call: Any, timeout: float | None) -> Iterator[list]:
     """Yield the result list of each batch; raise the first task error."""
+    if call.wait_all:
+        yield from _all_batches(call)
+        return
     next_tracker = _next_ordered if call.ordered else _next_unordered
     while True:
         with call.lock:
@@ -23,6 +26,21 @@ def iter_batches(call: Any, timeout: float | None) -> Iterator[list]:
         results = tracker.get_result(timeout)
         call.nb_consumed += len(results)
         yield results
+
+
+def _all_batches(call: Any) -> Iterator[list]:
+    """Wait for the end of the call, then yield every batch's results."""
+    with call.lock:
+        # A list is returned at the end anyway: sleep until then instead of
+        # waking up (and contending for the GIL) at every batch.
+        while not (call.aborting or call.is_completed()):
+            call.cond.wait()
+        if call.aborting:
+            _raise_first_error(call)
+            return
+        jobs, call.jobs = call.jobs, type(call.jobs)()
+    for tracker in jobs:
+        yield tracker.get_result()
 
 
 def _raise_first_error(call: Any) -> None:

@@ -110,11 +110,14 @@ def items_to_delete(
     >>> from collections import namedtuple
     >>> Item = namedtuple("Item", "path size last_access")
     >>> from datetime import datetime
-    >>> items = [Item("a", 10, datetime(2020, 1, 2)), Item("b", 10, datetime(2020, 1, 1))]
+    >>> items = [Item("a", 10, datetime(2020, 1, 2)),
+    ...          Item("b", 10, datetime(2020, 1, 1))]
     >>> [item.path for item in items_to_delete(items, items_limit=1)]
     ['b']
     """
-    bytes_limit, items_limit, age_limit = check_limits(bytes_limit, items_limit, age_limit)
+    bytes_limit, items_limit, age_limit = check_limits(
+        bytes_limit, items_limit, age_limit
+    )
     if not items:
         return []
     excess_size = 0 if bytes_limit is None else sum(i.size for i in items) - bytes_limit

@@ -44,6 +44,17 @@ _SMALL_FILE = 1 << 20
 _WRAPPER_MARK = b"ArrayWrapper"
 _PICKLE_PROTO_PREFIX = b"\x80"
 _ATIME_RESOLUTION_NS = 10**9
+_FIRST_READ = 1 << 14
+# path -> time of this process' last access-time update (bounded).
+_recent_touches: dict = {}
+_RECENT_TOUCHES_MAX = 4096
+_WRITE_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -119,12 +130,22 @@ def _remove_quietly(path: str) -> None:
         pass  # already gone; nothing else to clean
 
 
+def _write_new_file(path: str, data: bytes) -> None:
+    """Create ``path`` (which must not exist) holding ``data``."""
+    fd = os.open(path, _WRITE_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def write_bytes_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     tmp = fast_temporary_name(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        _write_new_file(tmp, data)
         concurrency_safe_rename(tmp, path)
     except BaseException:
         # Re-raised: only make sure no temporary file is left behind.
@@ -155,15 +176,22 @@ def write_output(path: str, value: Any, compress) -> None:
         write_bytes_atomic(path, data)
 
 
-def _touch_access_time(fd: int, stat: os.stat_result) -> None:
+def _touch_access_time(fd: int, path: str) -> None:
     """Record the access: ``reduce_size`` evicts the least recently used first.
 
     Relying on the kernel is not enough: with the default ``relatime``
-    mount option, reads update the access time at most once a day. The
-    update is skipped when the recorded access is less than a second old,
-    because a system call per hit is a large part of a hit's cost.
+    mount option, reads update the access time at most once a day. System
+    calls are a large part of a hit's cost, so an entry is touched at most
+    once a second by each process.
     """
     now = time.time_ns()
+    last = _recent_touches.get(path)
+    if last is not None and now - last < _ATIME_RESOLUTION_NS:
+        return
+    if len(_recent_touches) >= _RECENT_TOUCHES_MAX:
+        _recent_touches.clear()
+    _recent_touches[path] = now
+    stat = os.fstat(fd)
     if now - stat.st_atime_ns < _ATIME_RESOLUTION_NS:
         return
     try:
@@ -177,6 +205,19 @@ def _is_plain_pickle(data: bytes) -> bool:
     return data[:1] == _PICKLE_PROTO_PREFIX and _WRAPPER_MARK not in data
 
 
+def _read_small(fd: int) -> bytes | None:
+    """The whole file if it is small, else None (the offset is then undefined)."""
+    data = os.read(fd, _FIRST_READ)
+    if len(data) < _FIRST_READ:
+        return data  # a short read of a regular file means end of file
+    size = os.fstat(fd).st_size
+    if size > _SMALL_FILE:
+        return None
+    # Entries are replaced by rename, never rewritten in place: the size
+    # read by fstat is the size of this file for good.
+    return data + _read_exactly(fd, size - len(data))
+
+
 def read_output(path: str, mmap_mode=None) -> Any:
     """Load the result stored at ``path``.
 
@@ -187,17 +228,15 @@ def read_output(path: str, mmap_mode=None) -> Any:
     """
     fd = os.open(path, _READ_FLAGS)
     try:
-        stat = os.fstat(fd)
-        _touch_access_time(fd, stat)
-        if stat.st_size <= _SMALL_FILE:
-            # Entries are replaced by rename, never rewritten in place: the
-            # size read by fstat is the size of this file for good.
-            data = _read_exactly(fd, stat.st_size)
+        _touch_access_time(fd, path)
+        data = _read_small(fd)
+        if data is not None:
             if _is_plain_pickle(data):
                 return pickle.loads(data)
             if mmap_mode is None:
                 return _numpy_load(io.BytesIO(data))
         elif mmap_mode is None:
+            os.lseek(fd, 0, os.SEEK_SET)
             with open(fd, "rb", closefd=False) as f:
                 return _numpy_load(f)
     finally:

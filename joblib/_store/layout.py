@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import warnings
 
 __all__ = [
     "check_call_id",
-    "create_directory", "ensure_directory", "item_dir", "check_relative", "write_gitignore"]
+    "create_directory",
+    "ensure_directory",
+    "item_dir",
+    "check_relative",
+    "write_gitignore",
+]
 
 _SEPARATORS = re.compile(r"[\\/]")
 _SEPARATOR_CHARS = ("/", "\\", "") if os.name == "nt" else ("/", "")
+_CREATE_ATTEMPTS = 5
 _GITIGNORE_TEXT = "# Created by joblib automatically.\n*\n"
 # func_ids already checked; bounded so that a long session cannot grow it
 # without limit (argument hashes take the isalnum fast path instead).
@@ -70,18 +77,33 @@ def item_dir(location: str, call_id) -> str:
 
 
 def create_directory(path: str) -> None:
-    """Create ``path`` and its parents; a failure names the path."""
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as exc:
-        if os.path.isdir(path):
-            return  # created concurrently by another process
-        message = (
-            "Cannot create the cache directory %r: %s. Memory needs a "
-            "writable location: fix its permissions or choose another "
-            "location." % (path, exc.strerror or exc)
-        )
-        raise type(exc)(exc.errno, message) from exc
+    """Create ``path`` and its parents; a failure names the path.
+
+    Another process may delete the parents while we create them (e.g.
+    ``Memory.clear``); that race is retried a few times.
+    """
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            os.makedirs(path, exist_ok=True)
+            return
+        except FileNotFoundError:
+            if attempt + 1 < _CREATE_ATTEMPTS:
+                continue
+            _raise_cannot_create(path)
+        except OSError:
+            if os.path.isdir(path):
+                return  # created concurrently by another process
+            _raise_cannot_create(path)
+
+
+def _raise_cannot_create(path: str):
+    exc = sys.exc_info()[1]
+    message = (
+        "Cannot create the cache directory %r: %s. Memory needs a "
+        "writable location: fix its permissions or choose another "
+        "location." % (path, exc.strerror or exc)
+    )
+    raise type(exc)(exc.errno, message) from exc
 
 
 def ensure_directory(path: str) -> None:

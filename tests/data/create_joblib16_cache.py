@@ -68,17 +68,27 @@ def pickle_globals(data: bytes) -> list:
 def fill_cache(memory):
     expected = {}
     for name, calls in CALLS.items():
-        cached = memory.cache(getattr(funcs, name), ignore=(["debug"] if name == "describe" else None))
+        cached = memory.cache(
+            getattr(funcs, name), ignore=(["debug"] if name == "describe" else None)
+        )
         for args, kwargs in calls:
             value = cached(*args, **kwargs)
             args_id = cached._get_args_id(*args, **kwargs)
             expected.setdefault(name, []).append(
-                {"args": list(args), "kwargs": kwargs, "args_id": args_id, "value": repr(value)}
+                {
+                    "args": list(args),
+                    "kwargs": kwargs,
+                    "args_id": args_id,
+                    "value": repr(value),
+                }
             )
         expected[name + "_func_id"] = cached.func_id
     stats = memory.cache(funcs.array_stats)
     stats(ARRAY)
-    expected["array_stats"] = {"args_id": stats._get_args_id(ARRAY), "func_id": stats.func_id}
+    expected["array_stats"] = {
+        "args_id": stats._get_args_id(ARRAY),
+        "func_id": stats.func_id,
+    }
     return expected
 
 

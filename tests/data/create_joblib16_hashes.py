@@ -95,6 +95,10 @@ def build_pure_cases() -> dict:
         "set_in_dict": {"s": {"x", "y"}, "t": {1.5, 2.5}},
         "frozenset_small_ints": frozenset({1, 2, 3}),
         "ordered_dict": collections.OrderedDict([("b", 1), ("a", 2)]),
+        "ordered_dict_empty": collections.OrderedDict(),
+        "ordered_dict_one": collections.OrderedDict(a=[1]),
+        "ordered_dict_big": collections.OrderedDict(("k%d" % i, (i,)) for i in range(1500)),
+        "counter_empty": collections.Counter(),
         "defaultdict": collections.defaultdict(list, {"k": [1]}),
         "counter": collections.Counter("abracadabra"),
         "decimal": decimal.Decimal("1.25"),
@@ -112,7 +116,49 @@ def build_pure_cases() -> dict:
         "module_function_in_list": [os.path.join, os.getcwd],
         "func_code_like": ("def f(x):\n    return x\n", "/path/to/module.py", 12),
     }
+    cases.update(build_structure_cases())
     return cases
+
+
+def build_structure_cases() -> dict:
+    """Larger trees: batches of records, shared references, odd bytes."""
+    shared_tuple = (1, "x", 2.5)
+    shared_dict = {"k": 1, "v": 2}
+    # 16-20 byte strings that look like internal markers of a fast hasher.
+    odd = [bytes(range(i, i + 16)) + b"A" for i in range(0, 240, 16)]
+    stem = bytes.fromhex("f39a1ed705bb628ce1374fa910de76")
+    odd += [stem + kind for kind in (b"A", b"L", b"D", b"T")]
+    return {
+        "records_tuples": [(i, "r%d" % i, i * 0.25) for i in range(2500)],
+        "records_dicts": [{"k": i, "v": i % 5} for i in range(1500)],
+        "records_unsorted_dicts": [{"z": i, "a": str(i), "m": None} for i in range(300)],
+        "records_mixed_values": [{"a": i, "b": "s%d" % i, "c": [i, i + 1.0]} for i in range(300)],
+        "records_nested": {
+            "group-%d" % g: {
+                "rows": [(g * 10 + i, "r%d" % i, i * 0.25) for i in range(40)],
+                "meta": [{"k": g + i, "v": i % 5} for i in range(40)],
+            }
+            for g in range(30)
+        },
+        "records_with_shared_tuple": [shared_tuple] * 20 + [(1, "x", 2.5)] * 5,
+        "records_with_shared_dict": [shared_dict, {"k": 1, "v": 2}] * 10 + [shared_dict],
+        "records_with_empty_tuples": [(i,) if i % 3 else () for i in range(30)],
+        "records_with_empty_dicts": [{} if i % 4 else {"i": i} for i in range(30)],
+        "records_unorderable_keys": [{1: "a", "b": i} for i in range(20)],
+        "records_dicts_with_lists": [{"x": [i, i], "y": (i,)} for i in range(50)],
+        "records_varied_tuple_sizes": [tuple(range(i % 7)) for i in range(100)],
+        "list_of_lists": [[i, str(i)] for i in range(1200)],
+        "list_of_big_lists": [list(range(i, i + 1001)) for i in range(3)],
+        "dict_of_tuples_2000": {"t%d" % i: (i, -i) for i in range(2000)},
+        "tuple_of_records": tuple((i, "v") for i in range(50)),
+        "deep_nesting": [[[[[[{"leaf": (1, [2, {"x": 3}])}]]]]]],
+        "odd_bytes_atoms": odd,
+        "odd_bytes_in_tuples": [(b, i) for i, b in enumerate(odd)],
+        "odd_bytes_in_dicts": [{"b": b} for b in odd],
+        "odd_bytes_in_lists": [[b, b] for b in odd],
+        "odd_bytes_keys": {b: [i] for i, b in enumerate(odd)},
+        "odd_strings": [b.decode("latin-1") for b in odd] + [(b.decode("latin-1"),) for b in odd],
+    }
 
 
 def build_numpy_cases(tmpdir: str) -> dict:

@@ -15,6 +15,23 @@ from ..cpu import cpu_count
 __all__ = ["ParallelBackendBase", "FallbackToBackend"]
 
 
+_NESTED_CLASSES: list = []
+
+
+def _nested_classes() -> list:
+    """``[SequentialBackend, ThreadingBackend]``, imported on first use.
+
+    Deferred because both subclass :class:`ParallelBackendBase`; cached
+    because nested backends are built for every batch.
+    """
+    if not _NESTED_CLASSES:
+        from .sequential import SequentialBackend
+        from .thread_pool import ThreadingBackend
+
+        _NESTED_CLASSES[:] = [SequentialBackend, ThreadingBackend]
+    return _NESTED_CLASSES
+
+
 class FallbackToBackend(Exception):
     """Raised by ``configure`` to ask ``Parallel`` to use another backend.
 
@@ -145,14 +162,11 @@ class ParallelBackendBase(metaclass=ABCMeta):
         Threads at the first nesting level, then sequential, so nested
         calls never oversubscribe the machine.
         """
-        # Deferred import: the default nested backends subclass this class.
-        from .sequential import SequentialBackend
-        from .thread_pool import ThreadingBackend
-
         level = (getattr(self, "nesting_level", 0) or 0) + 1
+        sequential, threading_ = _nested_classes()
         if level > 1:
-            return SequentialBackend(nesting_level=level), None
-        return ThreadingBackend(nesting_level=level), None
+            return sequential(nesting_level=level), None
+        return threading_(nesting_level=level), None
 
     def _prepare_worker_env(self, n_jobs: int) -> dict[str, str]:
         """Environment capping the thread pools of native libraries in workers.

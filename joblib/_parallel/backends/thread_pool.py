@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from .base import FallbackToBackend, ParallelBackendBase
 from .mixins import PoolManagerMixin
 from .n_jobs import normalize_n_jobs
 from .sequential import SequentialBackend
+from .thread_workers import TaskOutcome, ThreadWorkers
 
 __all__ = ["ThreadingBackend"]
 
@@ -16,10 +16,9 @@ __all__ = ["ThreadingBackend"]
 class ThreadingBackend(PoolManagerMixin, ParallelBackendBase):
     """Run batches in a thread pool (best for code that releases the GIL).
 
-    The pool is started lazily by the first :meth:`submit`.  Completion
-    callbacks run in the worker thread that finished the batch, so no
-    extra result-handler thread sits between a task and the next dispatch.
-    This is also the default backend of nested ``Parallel`` calls.
+    The pool is started lazily by the first :meth:`submit`; completion
+    callbacks run in one result thread of the pool.  This is also the
+    default backend of nested ``Parallel`` calls.
     """
 
     supports_retrieve_callback = True
@@ -39,29 +38,25 @@ class ThreadingBackend(PoolManagerMixin, ParallelBackendBase):
         self._n_jobs = n_jobs
         return n_jobs
 
-    def _get_pool(self) -> ThreadPoolExecutor:
+    def _get_pool(self) -> ThreadWorkers:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                self._n_jobs, thread_name_prefix="joblib-threading"
-            )
+            self._pool = ThreadWorkers(self._n_jobs)
         return self._pool
 
-    def submit(self, func: Callable, callback: Callable | None = None) -> Future:
-        """Run ``func()`` in a thread; ``callback(future)`` runs when done."""
-        future = self._get_pool().submit(func)
-        if callback is not None:
-            future.add_done_callback(callback)
-        return future
+    def submit(self, func: Callable, callback: Callable | None = None) -> TaskOutcome:
+        """Run ``func()`` in a thread; ``callback(outcome)`` runs when done."""
+        return self._get_pool().submit(func, callback)
 
-    def retrieve_result_callback(self, future: Future) -> Any:
+    def retrieve_result_callback(self, outcome: TaskOutcome) -> Any:
         """Return the batch's value or raise its exception."""
-        return future.result()
+        return outcome.result()
 
     def terminate(self) -> None:
         """Cancel queued batches and join the threads."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.cancel_pending()
+            pool.shutdown(wait=True)
 
     def abort_everything(self, ensure_ready: bool = True) -> None:
         """Cancel queued batches without waiting for the running ones.
@@ -72,4 +67,5 @@ class ThreadingBackend(PoolManagerMixin, ParallelBackendBase):
         """
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.cancel_pending()
+            pool.shutdown(wait=False)

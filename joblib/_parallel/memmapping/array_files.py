@@ -13,7 +13,14 @@ from typing import Any
 
 from .temp_folders import FILE_PERMISSIONS, TEMP_FOLDER_PREFIX
 
-__all__ = ["JOBLIB_MMAPS", "write_array", "open_temporary_memmap", "is_temporary_memmap"]
+__all__ = [
+    "JOBLIB_MMAPS",
+    "add_maybe_unlink_finalizer",
+    "is_temporary_memmap",
+    "open_temporary_memmap",
+    "unlink_file",
+    "write_array",
+]
 
 # File names of the temporary memmaps this process has opened (1.6 exposes
 # this set; results that are such memmaps are sent back by value).
@@ -25,6 +32,9 @@ _CHUNK_BYTES = 16 * 1024**2
 
 _MAX_REMEMBERED = 4096
 
+# O_BINARY (Windows only) keeps os.write from translating newlines.
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
 
 def write_array(a: Any, filename: str) -> str:
     """Write the raw bytes of ``a`` to a new file; return the memmap order.
@@ -33,7 +43,7 @@ def write_array(a: Any, filename: str) -> str:
     error the partial file is removed before the error propagates.
     """
     order = "F" if (a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous) else "C"
-    fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_PERMISSIONS)
+    fd = os.open(filename, _CREATE_FLAGS, FILE_PERMISSIONS)
     try:
         _write_raw(a, fd, order)
     except BaseException:
@@ -117,3 +127,22 @@ def is_temporary_memmap(filename: str | None) -> bool:
     if filename in JOBLIB_MMAPS:
         return True
     return os.path.basename(os.path.dirname(filename)).startswith(TEMP_FOLDER_PREFIX)
+
+
+def add_maybe_unlink_finalizer(memmap: Any) -> None:
+    """joblib 1.6 hook, kept for callers: does nothing here.
+
+    joblib 1.6 counted references to each temporary file in the resource
+    tracker and unlinked it when the last memmap was collected.  Here a
+    temporary file lives exactly as long as its context's folder, so there
+    is no per-file count to decrement (and telling the tracker about a file
+    it does not know would make it report an error).
+    """
+
+
+def unlink_file(filename: str) -> None:
+    """Remove ``filename``; a file that is already gone is not an error."""
+    try:
+        os.unlink(filename)
+    except FileNotFoundError:
+        pass

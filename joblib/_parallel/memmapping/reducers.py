@@ -15,19 +15,12 @@ file disappears when the call ends.
 
 from __future__ import annotations
 
-import os
 from mmap import mmap
-from typing import Any, Callable
+from typing import Any
 
-from .array_files import JOBLIB_MMAPS, is_temporary_memmap, open_temporary_memmap, write_array
+from .array_files import is_temporary_memmap
 
-__all__ = [
-    "ArrayMemmapForwardReducer",
-    "JOBLIB_MMAPS",
-    "get_memmapping_reducers",
-    "has_shareable_memory",
-    "reduce_array_memmap_backward",
-]
+__all__ = ["has_shareable_memory", "reduce_array_memmap_backward"]
 
 
 def _get_backing_memmap(a: Any):
@@ -62,6 +55,8 @@ def _byte_bounds(a: Any) -> tuple[int, int]:
 
 def _reduce_memmap_backed(a: Any, m: Any) -> tuple:
     """Reduce ``a``, a view of the ``np.memmap`` ``m``, to a file reference."""
+    if a.size == 0:
+        return _reduce_by_value(a)  # nothing to map (mmap refuses 0 bytes)
     low, high = _byte_bounds(a)
     file_offset = m.offset + (low - _byte_bounds(m)[0])
     if a.flags.c_contiguous or a.flags.f_contiguous:
