@@ -56,6 +56,8 @@ from ._parallel.progress import (
 from ._parallel.results import iter_batches
 from ._parallel.sequential_run import run_sequential
 from ._parallel.tasks import BatchedCalls, delayed
+from .disk import memstr_to_bytes
+from .logger import Logger
 from ._parallel.warnings_text import exit_early_message
 
 __all__ = [
@@ -140,23 +142,6 @@ def register_parallel_backend(name: str, factory: Callable,
         DEFAULT_BACKEND = name
 
 
-def _memstr_to_bytes(text: str) -> int:
-    """Parse '1M'-style sizes with ``joblib.disk.memstr_to_bytes``."""
-    try:
-        from .disk import memstr_to_bytes
-    except ModuleNotFoundError:
-        # joblib.disk is written by another part of the project; until it
-        # lands, parse the K/M/G suffixes the same way.
-        units = {"K": 1024, "M": 1024**2, "G": 1024**3}
-        try:
-            return int(units[text[-1]] * float(text[:-1]))
-        except (KeyError, ValueError, IndexError) as exc:
-            raise ValueError(
-                f"Invalid literal for size give: {text} (type {type(text)}) "
-                "should be alike '10G', '500M', '50K'.") from exc
-    return memstr_to_bytes(text)
-
-
 class _CallAttribute:
     """Exposes an attribute of the running call (1.6 kept them on Parallel)."""
 
@@ -173,7 +158,7 @@ class _CallAttribute:
         setattr(parallel._call, self.name, value)
 
 
-class Parallel:
+class Parallel(Logger):
     """Run ``delayed`` calls in parallel: ``Parallel(n_jobs=2)(tasks)``.
 
     Parameters
@@ -258,7 +243,7 @@ class Parallel:
                  prefer=default_parallel_config["prefer"],
                  require=default_parallel_config["require"],
                  *, progress=False, **backend_kwargs):
-        self.depth, self._name = 3, "joblib"  # joblib.logger.Logger state
+        super().__init__()
         self._set_return_as(return_as)
         active, config = active_backend(prefer=prefer, require=require,
                                         verbose=verbose)
@@ -296,7 +281,7 @@ class Parallel:
         kwargs = {**backend_kwargs,
                   **{k: get_param(v, config, k) for k, v in params.items()}}
         if isinstance(kwargs["max_nbytes"], str):
-            kwargs["max_nbytes"] = _memstr_to_bytes(kwargs["max_nbytes"])
+            kwargs["max_nbytes"] = memstr_to_bytes(kwargs["max_nbytes"])
         kwargs["verbose"] = max(0, kwargs["verbose"] - 50)
         if DEFAULT_MP_CONTEXT is not None:
             kwargs["context"] = DEFAULT_MP_CONTEXT
@@ -538,24 +523,6 @@ class Parallel:
 
     def _is_completed(self) -> bool:
         return self._call.is_completed()
-
-    def format(self, obj: Any, indent: int = 0) -> str:
-        """Pretty-print ``obj`` (``joblib.logger.Logger`` API)."""
-        import pprint
-
-        return pprint.pformat(obj, indent=indent, depth=self.depth)
-
-    def warn(self, msg: str) -> None:
-        """Log a warning on the ``joblib`` logger."""
-        import logging
-
-        logging.getLogger(self._name).warning("[%s]: %s" % (self, msg))
-
-    def debug(self, msg: str) -> None:
-        """Log a debug message on the ``joblib`` logger."""
-        import logging
-
-        logging.getLogger(self._name).debug("[%s]: %s" % (self, msg))
 
     def __repr__(self) -> str:
         return "%s(n_jobs=%s)" % (self.__class__.__name__, self.n_jobs)

@@ -549,3 +549,22 @@ def test_read_only_location_is_a_clear_error(tmp_path, counted):
             memory.cache(counted)
     finally:
         os.chmod(memory.store_backend.location, 0o700)
+
+
+def test_expires_after_recomputes_old_results(memory, counted):
+    import json
+    import time
+
+    f = memory.cache(counted, cache_validation_callback=expires_after(minutes=5))
+    f(1)
+    assert f(1) == 2 and len(counted.calls) == 1
+    (entry,) = entry_dirs(f)
+    meta_path = os.path.join(f.store_backend.location, f.func_id, entry, "metadata.json")
+    with open(meta_path) as fh:
+        metadata = json.load(fh)
+    metadata["time"] = time.time() - 3600
+    with open(meta_path, "w") as fh:
+        json.dump(metadata, fh)
+    assert not f.check_call_in_cache(1)
+    assert f(1) == 2 and len(counted.calls) == 2
+    assert f(1) == 2 and len(counted.calls) == 2

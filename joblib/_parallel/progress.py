@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from math import floor, log10, sqrt
 from typing import Any, Callable
 
-__all__ = ["ProgressEvent", "short_format_time", "verbosity_filter",
+from ..logger import short_format_time
+
+__all__ = ["ProgressEvent", "verbosity_filter",
            "format_progress", "make_progress_sink"]
 
 # Above this verbosity, messages go to stdout instead of stderr.
@@ -43,13 +45,6 @@ class ProgressEvent:
     n_completed: int
     n_total: int | None
     elapsed: float
-
-
-def short_format_time(t: float) -> str:
-    """Format seconds as ``'  1.5s'`` or ``' 2.0min'`` (joblib's format)."""
-    if t > 60:
-        return "%4.1fmin" % (t / 60.0)
-    return " %5.1fs" % t
 
 
 def verbosity_filter(index: int, verbose: int) -> bool:
