@@ -11,13 +11,14 @@ moment they are used, so assigning them (as joblib's own test-suite and the
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import multiprocessing
 import os
 import threading
 import time
 import warnings
 import weakref
-from numbers import Integral
 from typing import Any, Callable, Iterable
 
 from ._multiprocessing_helpers import mp
@@ -29,7 +30,12 @@ from ._parallel.backends.mp_pool import MultiprocessingBackend
 from ._parallel.backends.sequential import SequentialBackend
 from ._parallel.backends.thread_pool import ThreadingBackend
 from ._parallel.batching import parse_pre_dispatch
-from ._parallel.config import (
+from ._parallel.batching import eval_expr  # noqa: F401  (1.6 name)
+from ._parallel.config import (  # noqa: F401  (1.6 names)
+    VALID_BACKEND_CONSTRAINTS,
+    VALID_BACKEND_HINTS,
+    _Sentinel,
+    _state as _backend,
     active_backend,
     default_parallel_config,
     effective_n_jobs,
@@ -40,25 +46,30 @@ from ._parallel.config import (
 )
 from ._parallel.cpu import cpu_count
 from ._parallel.dispatch import CallState
-from ._parallel.errors import ParallelTimeoutError
 from ._parallel.outcomes import (  # noqa: F401  (1.6 names)
     TASK_DONE,
     TASK_ERROR,
     TASK_PENDING,
     BatchCompletionCallBack,
 )
-from ._parallel.progress import (
+from ._parallel.progress import (  # noqa: F401  (1.6 name)
     ProgressEvent,
+    verbosity_filter as _verbosity_filter,
     format_progress,
     make_progress_sink,
     write_message,
 )
-from ._parallel.results import iter_batches
+from ._parallel.outputs import output_stream
 from ._parallel.sequential_run import run_sequential
 from ._parallel.tasks import BatchedCalls, delayed
-from .disk import memstr_to_bytes
-from .logger import Logger
-from ._parallel.warnings_text import exit_early_message
+from .disk import memstr_to_bytes  # noqa: F401  (1.6 name)
+from .logger import Logger, short_format_time  # noqa: F401  (1.6 name)
+from ._parallel.settings import (
+    check_consistency,
+    check_return_as,
+    collect_backend_kwargs,
+    resolve_n_jobs,
+)
 
 __all__ = [
     "Parallel", "delayed", "cpu_count", "effective_n_jobs", "parallel_config",
@@ -68,6 +79,12 @@ __all__ = [
     "BACKENDS", "EXTERNAL_BACKENDS", "DEFAULT_BACKEND", "DEFAULT_THREAD_BACKEND",
     "DEFAULT_PROCESS_BACKEND", "mp",
 ]
+
+# 1.6 raised (and exported) multiprocessing's TimeoutError; ours subclasses it.
+TimeoutError = multiprocessing.TimeoutError
+# 1.6 private names kept for code that imported them from here.
+_get_active_backend = active_backend
+_get_config_param = get_param
 
 BACKENDS: dict[str, Callable] = {
     "threading": ThreadingBackend,
@@ -110,7 +127,13 @@ if mp is not None:
     if _start_method is not None:
         DEFAULT_MP_CONTEXT = mp.get_context(method=_start_method)
 
-_RETURN_AS = ("list", "generator", "generator_unordered")
+
+
+def _default_mp_context() -> Any:
+    """``DEFAULT_MP_CONTEXT`` (``JOBLIB_START_METHOD``), else mp's default."""
+    if DEFAULT_MP_CONTEXT is not None:
+        return DEFAULT_MP_CONTEXT
+    return None if mp is None else mp.get_context()
 
 
 def register_parallel_backend(name: str, factory: Callable,
@@ -244,19 +267,24 @@ class Parallel(Logger):
                  require=default_parallel_config["require"],
                  *, progress=False, **backend_kwargs):
         super().__init__()
-        self._set_return_as(return_as)
+        check_return_as(return_as)
+        self.return_as = return_as
+        self.return_generator = return_as != "list"
+        self.return_ordered = return_as != "generator_unordered"
         active, config = active_backend(prefer=prefer, require=require,
                                         verbose=verbose)
         self.verbose = get_param(verbose, config, "verbose")
         self.timeout = timeout
         self.pre_dispatch = pre_dispatch
         self.progress = progress
-        self._backend_kwargs = self._collect_backend_kwargs(
-            backend_kwargs, config, max_nbytes=max_nbytes, temp_folder=temp_folder,
-            mmap_mode=mmap_mode, prefer=prefer, require=require, verbose=verbose)
+        self._backend_kwargs = collect_backend_kwargs(
+            backend_kwargs, config, _default_mp_context(), max_nbytes=max_nbytes,
+            temp_folder=temp_folder, mmap_mode=mmap_mode, prefer=prefer,
+            require=require, verbose=verbose)
         self._backend = self._resolve_backend(backend, active)
-        self.n_jobs = self._resolve_n_jobs(n_jobs, config)
-        self._validate(require, batch_size)
+        self.n_jobs = resolve_n_jobs(n_jobs, config, self._backend)
+        check_consistency(self._backend, require, batch_size, return_as,
+                          isinstance(self._backend, SequentialBackend))
         self.batch_size = batch_size
         self._lock = threading.RLock()
         self._running = self._managed_backend = self._calling = False
@@ -265,30 +293,6 @@ class Parallel(Logger):
         self._call_ref = None
 
     # -- construction helpers -------------------------------------------
-    def _set_return_as(self, return_as: str) -> None:
-        if return_as not in _RETURN_AS:
-            raise ValueError(
-                'Expected `return_as` parameter to be a string equal to "list"'
-                f',"generator" or "generator_unordered", but got {return_as} '
-                "instead."
-            )
-        self.return_as = return_as
-        self.return_generator = return_as != "list"
-        self.return_ordered = return_as != "generator_unordered"
-
-    @staticmethod
-    def _collect_backend_kwargs(backend_kwargs: dict, config: dict, **params) -> dict:
-        kwargs = {**backend_kwargs,
-                  **{k: get_param(v, config, k) for k, v in params.items()}}
-        if isinstance(kwargs["max_nbytes"], str):
-            kwargs["max_nbytes"] = memstr_to_bytes(kwargs["max_nbytes"])
-        kwargs["verbose"] = max(0, kwargs["verbose"] - 50)
-        if DEFAULT_MP_CONTEXT is not None:
-            kwargs["context"] = DEFAULT_MP_CONTEXT
-        elif mp is not None:
-            kwargs["context"] = mp.get_context()
-        return kwargs
-
     def _resolve_backend(self, backend: Any, active: Any) -> Any:
         if backend is None or backend is default_parallel_config["backend"]:
             return active
@@ -296,33 +300,6 @@ class Parallel(Logger):
                                           stacklevel=4)
         self._backend_kwargs.update(extra)
         return instance
-
-    def _resolve_n_jobs(self, n_jobs: Any, config: dict) -> int:
-        if n_jobs is None:
-            n_jobs = default_parallel_config["n_jobs"]
-        n_jobs = get_param(n_jobs, config, "n_jobs")
-        if n_jobs is None:
-            n_jobs = self._backend.default_n_jobs
-        try:
-            return int(n_jobs)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(
-                f"n_jobs could not be converted to int: got {n_jobs!r} "
-                f"(type {type(n_jobs).__name__}); expected an int such as 2 or -1"
-            ) from exc
-
-    def _validate(self, require: Any, batch_size: Any) -> None:
-        backend = self._backend
-        if require == "sharedmem" and not getattr(backend, "supports_sharedmem", False):
-            raise ValueError("Backend %s does not support shared memory" % backend)
-        if not (batch_size == "auto" or (isinstance(batch_size, Integral)
-                                         and batch_size > 0)):
-            raise ValueError(
-                "batch_size must be 'auto' or a positive integer, got: %r" % batch_size)
-        if (not isinstance(backend, SequentialBackend) and self.return_generator
-                and not backend.supports_return_generator):
-            raise ValueError("Backend {} does not support return_as={}".format(
-                backend, self.return_as))
 
     # -- backend lifecycle ----------------------------------------------
     def __enter__(self):
@@ -429,7 +406,7 @@ class Parallel(Logger):
         if amount is not None:
             call.pre_dispatch_amount = amount
             first, original = itertools.islice(iterator, amount), iterator
-        output = self._get_outputs(call, first, original, sink)
+        output = output_stream(self, call, first, original, sink)
         self._call_ref = weakref.ref(output)
         next(output)
         if self.return_generator:
@@ -448,52 +425,6 @@ class Parallel(Logger):
                 workers._temp_folder_manager.set_current_context(context_id)
 
         return select_temp_folder
-
-    def _get_outputs(self, call: CallState, iterator, original, sink):
-        """Generator: start dispatching, then yield results (or batches)."""
-        dispatch_thread = threading.get_ident()
-        detached = False
-        try:
-            call.start(iterator, original)
-            yield
-            with self._backend.retrieval_context():
-                for batch in iter_batches(call, self.timeout):
-                    if not self.return_generator:
-                        yield batch
-                        continue
-                    for result in batch:
-                        call.nb_consumed += 1
-                        yield result
-        except GeneratorExit:
-            call.exception = True
-            if threading.get_ident() != dispatch_thread:
-                # Dropped (garbage collected) in another thread: clean up from
-                # a fresh thread rather than block whatever thread that is.
-                detached = True
-                threading.Thread(target=self._close_early, name="joblib-generator-exit",
-                                 daemon=True).start()
-                return
-            self._close_early(terminate=False)
-            raise
-        except BaseException:
-            call.exception = True
-            self._abort()
-            raise
-        finally:
-            self._running = False
-            if not detached:
-                self._terminate_and_reset()
-            if sink is not None and hasattr(sink, "close"):
-                sink.close()
-
-    def _close_early(self, terminate: bool = True) -> None:
-        self._abort()
-        if self.return_generator:
-            msg = exit_early_message(self._call)
-            if msg:
-                warnings.warn(msg, stacklevel=3)
-        if terminate:
-            self._terminate_and_reset()
 
     # -- 1.6 public helpers ---------------------------------------------
     def dispatch_next(self) -> None:
@@ -526,3 +457,11 @@ class Parallel(Logger):
 
     def __repr__(self) -> str:
         return "%s(n_jobs=%s)" % (self.__class__.__name__, self.n_jobs)
+
+
+def __getattr__(name: str) -> Any:
+    # joblib 1.6 exposed the loky package here; importing it eagerly would
+    # make ``import joblib.parallel`` slow.
+    if name == "loky":
+        return importlib.import_module("loky")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

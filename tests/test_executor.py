@@ -60,11 +60,13 @@ def end_context(executor, context_id):
 
 def test_executor_type_and_reuse(root):
     ex1, cid1 = start_context(root)
-    pids = {ex1.submit(os.getpid).result() for _ in range(4)}
+    ex1.submit(os.getpid).result()
+    workers = set(ex1._processes)
     ex2, cid2 = start_context(root)
     assert ex2 is ex1
     assert isinstance(ex1, MemmappingExecutor) and isinstance(ex1, _ReusablePoolExecutor)
-    assert {ex2.submit(os.getpid).result() for _ in range(4)} <= pids
+    ex2.submit(os.getpid).result()
+    assert set(ex2._processes) == workers
     manager = ex2._temp_folder_manager
     for name in ("set_current_context", "register_new_context", "resolve_temp_folder_name",
                  "_clean_temporary_resources"):
@@ -156,13 +158,13 @@ def test_max_nbytes_and_mmap_mode_settings(root):
 def test_settings_change_keeps_the_workers(root):
     a = np.arange(2000, dtype=np.float64)  # 16 kB
     executor, cid = start_context(root, max_nbytes=100, mmap_mode="r")
-    pids = {executor.submit(os.getpid).result() for _ in range(4)}
     assert executor.submit(describe, a).result()[2] == "r"
+    workers = set(executor._processes)
     end_context(executor, cid)
     executor2, cid = start_context(root, max_nbytes="1M", mmap_mode="c")
     assert executor2 is executor
     assert executor.submit(describe, a).result()[0] == "ndarray"
-    assert {executor.submit(os.getpid).result() for _ in range(4)} <= pids
+    assert set(executor._processes) == workers
     end_context(executor, cid)
 
 

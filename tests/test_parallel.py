@@ -329,3 +329,95 @@ def test_cpu_count_and_effective_n_jobs():
     assert effective_n_jobs(-2) == max(n_cpus - 1, 1)
     with pytest.raises(ValueError, match="n_jobs == 0"):
         effective_n_jobs(0)
+
+
+# ---------------------------------------------------------------- misc API
+class _ConfigPropagatingParallel(Parallel):
+    """Like scikit-learn's subclass: rewrites the task triples."""
+
+    def __call__(self, iterable):
+        tagged = ((_Tagged(func), args, kwargs) for func, args, kwargs in iterable)
+        return super().__call__(tagged)
+
+
+class _Tagged:
+    def __init__(self, func):
+        self.func = func
+
+    def __call__(self, *args, **kwargs):
+        return ("tagged", self.func(*args, **kwargs))
+
+
+def test_subclass_overriding_call(backend):
+    out = _ConfigPropagatingParallel(n_jobs=2, backend=backend)(
+        delayed(square)(i) for i in range(4))
+    assert out == [("tagged", i * i) for i in range(4)]
+
+
+def test_generator_dropped_in_another_thread(no_leaks):
+    parallel = Parallel(n_jobs=2, backend="threading", return_as="generator")
+    holder = [parallel(delayed(square)(i) for i in range(50))]
+    next(holder[0])
+
+    def drop():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            holder.clear()
+
+    thread = threading.Thread(target=drop)
+    thread.start()
+    thread.join()
+    assert _wait_until(lambda: not parallel._running)
+    assert list(parallel(delayed(square)(i) for i in range(3))) == [0, 1, 4]
+
+
+def test_context_manager_exit_aborts_unfinished_generator(no_leaks):
+    with Parallel(n_jobs=2, backend="threading", return_as="generator") as parallel:
+        gen = parallel(delayed(square)(i) for i in range(100))
+        assert next(gen) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gen.close()
+
+
+def test_invalid_pre_dispatch_leaves_instance_usable(no_leaks):
+    parallel = Parallel(n_jobs=2, backend="threading", pre_dispatch="n_jobs; 1")
+    with pytest.raises(ValueError):
+        parallel(delayed(square)(i) for i in range(3))
+    parallel.pre_dispatch = "2*n_jobs"
+    assert parallel(delayed(square)(i) for i in range(3)) == [0, 1, 4]
+
+
+def test_oversubscription_allowed(no_leaks):
+    from joblib import cpu_count
+
+    n_jobs = cpu_count() + 2
+    out = Parallel(n_jobs=n_jobs, backend="threading")(
+        delayed(threading.get_ident)() for _ in range(50))
+    assert len(out) == 50
+
+
+def test_delayed_keeps_function_metadata():
+    import pickle
+
+    d = delayed(kw_func)
+    assert d(1, b=2) == (kw_func, (1,), {"b": 2})
+    assert d.__name__ == "kw_func" and d.__wrapped__ is kw_func
+    assert d.__module__ == kw_func.__module__ and d.__doc__ == kw_func.__doc__
+    assert pickle.loads(pickle.dumps(d))(3) == (kw_func, (3,), {})
+    assert delayed(math.sqrt)(4) == (math.sqrt, (4,), {})
+
+
+def test_counters_after_call(backend):
+    parallel = Parallel(n_jobs=2, backend=backend)
+    parallel(delayed(square)(i) for i in range(20))
+    assert parallel.n_completed_tasks == 20
+    assert parallel.n_dispatched_tasks == 20
+
+
+def test_managed_backend_survives_task_error(backend):
+    with Parallel(n_jobs=2, backend=backend) as parallel:
+        with pytest.raises(ValueError, match="bad value 2"):
+            parallel(delayed(fail_on)(i, 2) for i in range(10))
+        assert parallel(delayed(square)(i) for i in range(6)) == [
+            i * i for i in range(6)]

@@ -8,11 +8,11 @@ Completion callbacks run in backend threads; the caller's thread waits on
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import deque
 from typing import Any, Callable, Iterator
-from uuid import uuid4
 
 from .backend_resolution import registry
 from .batching import split_sizes
@@ -39,7 +39,7 @@ class CallState:
         self.wait_all = False
         self.verbose = parallel.verbose
         self.retrieve_in_callback = self.backend.supports_retrieve_callback
-        self.call_id = uuid4().hex
+        self.call_id = os.urandom(16).hex()
         self.jobs: deque = deque()   # ordered: in flight; unordered: finished
         self.pending: set = set()    # unordered: in flight
         self.ready_batches: deque = deque()
@@ -107,9 +107,8 @@ class CallState:
         batch_size = self.parallel._get_batch_size()
         with self.lock:
             if not self.ready_batches and not self._refill(iterator, batch_size):
-                return self.exception
-            if not self.ready_batches:
-                return True
+                # Exhausted, or the input raised (recorded as an outcome).
+                return self.aborting
             self._dispatch(self.ready_batches.popleft())
             return True
 

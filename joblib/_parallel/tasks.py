@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Iterable
 
 from .config import current_config, set_config
 
-__all__ = ["delayed", "BatchedCalls"]
-
-_WRAPPER_ASSIGNMENTS = functools.WRAPPER_ASSIGNMENTS
+__all__ = ["delayed", "BatchedCalls", "DelayedFunction"]
 
 
-def delayed(function: Callable) -> Callable[..., tuple]:
+def delayed(function: Callable) -> "DelayedFunction":
     """Capture a function and its arguments for :class:`~joblib.Parallel`.
 
     Parameters
@@ -24,6 +21,9 @@ def delayed(function: Callable) -> Callable[..., tuple]:
     -------
     callable
         ``F`` such that ``F(*args, **kwargs) == (function, args, kwargs)``.
+        Like a ``functools.wraps`` wrapper, ``F`` exposes the function's
+        ``__name__``, ``__qualname__``, ``__module__``, ``__doc__``,
+        ``__wrapped__`` and attributes.
 
     Notes
     -----
@@ -44,22 +44,42 @@ def delayed(function: Callable) -> Callable[..., tuple]:
     ...
     TypeError: cannot unpack non-iterable float object
     """
+    return DelayedFunction(function)
 
-    def delayed_function(*args, **kwargs):
-        return function, args, kwargs
 
-    # What functools.wraps does, at half the cost: delayed() runs once per
-    # task, so for tiny tasks its overhead shows in the total.
-    for name in _WRAPPER_ASSIGNMENTS:
-        try:
-            setattr(delayed_function, name, getattr(function, name))
-        except (AttributeError, TypeError):
-            pass
-    attributes = getattr(function, "__dict__", None)
-    if attributes:
-        delayed_function.__dict__.update(attributes)
-    delayed_function.__wrapped__ = function
-    return delayed_function
+def _wrapped_attribute(name: str) -> property:
+    def get(self):
+        return getattr(self.__wrapped__, name)
+
+    return property(get)
+
+
+class DelayedFunction:
+    # A slotted object rather than a functools.wraps closure: ``delayed`` is
+    # called once per task, and copying the metadata eagerly cost more than
+    # running a tiny task.  Metadata is read from the function on access.
+    __slots__ = ("__wrapped__", "__weakref__")
+
+    __doc__ = _wrapped_attribute("__doc__")
+    __module__ = _wrapped_attribute("__module__")
+
+    def __init__(self, function: Callable):
+        self.__wrapped__ = function
+
+    def __call__(self, *args, **kwargs) -> tuple:
+        return self.__wrapped__, args, kwargs
+
+    def __getattr__(self, name: str) -> Any:
+        # __name__, __qualname__ and the function's own attributes.
+        if name == "__wrapped__":
+            raise AttributeError(name)
+        return getattr(self.__wrapped__, name)
+
+    def __reduce__(self):
+        return delayed, (self.__wrapped__,)
+
+    def __repr__(self) -> str:
+        return f"delayed({self.__wrapped__!r})"
 
 
 class BatchedCalls:

@@ -106,10 +106,18 @@ class DaskDistributedBackend(AutoBatchingMixin, ParallelBackendBase):
     Examples
     --------
     >>> from dask.distributed import Client  # doctest: +SKIP
+    >>> from joblib import Parallel, delayed, parallel_config
     >>> client = Client(processes=False)  # doctest: +SKIP
     >>> with parallel_config(backend="dask"):  # doctest: +SKIP
     ...     Parallel()(delayed(abs)(-i) for i in range(3))
     [0, 1, 2]
+
+    ``scatter`` takes a list of objects, not a single one:
+
+    >>> parallel_config(backend="dask", scatter=big_array)  # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    TypeError: scatter must be a list/tuple, got array([...]) (type ndarray)
     """
 
     MIN_IDEAL_BATCH_DURATION = 0.2

@@ -3,13 +3,15 @@ with automatic memmapping of large arrays (``joblib.executor``)."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .base import FallbackToBackend, ParallelBackendBase
 from .mixins import AutoBatchingMixin
 from .n_jobs import check_not_zero, normalize_n_jobs, process_pool_guard
 from .sequential import SequentialBackend
+
+if TYPE_CHECKING:  # annotations only: keep ``import joblib.parallel`` light
+    from concurrent.futures import Future
 
 __all__ = ["LokyBackend"]
 

@@ -8,7 +8,6 @@ import gc
 from .base import FallbackToBackend, ParallelBackendBase
 from .mixins import AutoBatchingMixin, PoolManagerMixin
 from .n_jobs import process_pool_guard
-from .pool_watch import WorkerCrashWatcher
 from .sequential import SequentialBackend
 
 __all__ = ["MultiprocessingBackend"]
@@ -47,7 +46,9 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
         kwargs = {**self.backend_kwargs, **memmapping_pool_kwargs}
         # Forked children inherit the parent's garbage: collect it first.
         gc.collect()
-        from ...pool import MemmappingPool  # deferred: heavy, process-only
+        # Deferred: heavy imports only this (legacy) backend needs.
+        from ...pool import MemmappingPool
+        from .pool_watch import WorkerCrashWatcher
 
         self._pool = MemmappingPool(n_jobs, **kwargs)
         self._watcher = WorkerCrashWatcher(self._pool)
