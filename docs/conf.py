@@ -29,14 +29,13 @@ extensions = [
     "numpydoc",
 ]
 
-exclude_patterns = ["_build", "_generated_tmp", "Thumbs.db", ".DS_Store"]
-templates_path = ["_templates"] if os.path.isdir(
-    os.path.join(os.path.dirname(__file__), "_templates")
-) else []
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 root_doc = "index"
 
 # -- API reference -----------------------------------------------------------
-autosummary_generate = True
+# The summary table links to the objects documented on the same page: no
+# stub pages are generated, so the build never writes into the source tree.
+autosummary_generate = False
 autodoc_default_options = {"members": False, "inherited-members": False}
 autodoc_typehints = "none"  # numpydoc renders the types from the docstrings
 autodoc_member_order = "bysource"
@@ -51,9 +50,10 @@ numpydoc_validation_checks: set[str] = set()
 numpydoc_xref_param_type = False
 
 # -- doctest builder ---------------------------------------------------------
-doctest_global_setup = """
-import os, shutil, tempfile
-"""
+# ``python -m sphinx -b doctest docs <out>`` runs the ``>>>`` examples of the
+# pages and of the docstrings shown in the API reference (the test suite
+# does, see tests/test_docs.py).
+doctest_test_doctest_blocks = "default"
 
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
@@ -65,5 +65,10 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_end": ["theme-switcher", "navbar-icon-links"],
+    "header_links_before_dropdown": 5,
+    "secondary_sidebar_items": ["page-toc"],
 }
+# Every page is a top-level entry of the navigation bar, so the left
+# "section navigation" sidebar would always be empty: drop it.
+html_sidebars = {"**": []}
 html_show_sourcelink = False

@@ -9,7 +9,5 @@ dask: a missing dask or distributed is reported when the backend is built.
 from __future__ import annotations
 
 from ._parallel.backends.dask_backend import DaskDistributedBackend
-from ._parallel.backends.dask_batch import DaskBatch as Batch
-from ._parallel.backends.dask_scatter import IdentityMap as _WeakKeyDictionary  # noqa: F401  (1.6 name)
 
-__all__ = ["DaskDistributedBackend", "Batch"]
+__all__ = ["DaskDistributedBackend"]

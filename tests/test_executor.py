@@ -201,3 +201,9 @@ def test_unusable_temp_folder_fails_the_task_without_hanging(tmp_path, root):
     executor, cid = start_context(root)
     assert executor.submit(describe, np.ones(10)).result()[0] == "ndarray"
     end_context(executor, cid)
+
+
+@pytest.mark.parametrize("kwargs", [{"mmap_mode": "rw"}, {"max_nbytes": [1]}])
+def test_bad_settings_are_rejected_before_any_worker_change(kwargs):
+    with pytest.raises((ValueError, TypeError), match="mmap_mode|max_nbytes"):
+        get_memmapping_executor(N_JOBS, context_id="bad", **kwargs)

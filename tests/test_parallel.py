@@ -421,3 +421,31 @@ def test_managed_backend_survives_task_error(backend):
             parallel(delayed(fail_on)(i, 2) for i in range(10))
         assert parallel(delayed(square)(i) for i in range(6)) == [
             i * i for i in range(6)]
+
+
+def test_progress_true_uses_tqdm_when_installed(monkeypatch, no_leaks):
+    import sys
+    import types
+
+    bars = []
+
+    class FakeTqdm:
+        def __init__(self, total=None, **kwargs):
+            self.total, self.n, self.closed = total, 0, False
+            bars.append(self)
+
+        def update(self, n=1):
+            self.n += n
+
+        def close(self):
+            self.closed = True
+
+    fake = types.ModuleType("tqdm.auto")
+    fake.tqdm = FakeTqdm
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    out = Parallel(n_jobs=2, backend="threading", progress=True)(
+        [delayed(square)(i) for i in range(12)])
+    assert out == [i * i for i in range(12)]
+    assert len(bars) == 1 and bars[0].total == 12
+    assert bars[0].n == 12 and bars[0].closed

@@ -145,3 +145,14 @@ def test_verbose_above_50_goes_to_stdout(capsys):
     captured = capsys.readouterr()
     assert "[Parallel(n_jobs=1)]: Done   3 out of   3" not in captured.err
     assert "Done" in captured.out and captured.err == ""
+
+
+def test_import_parallel_stays_light():
+    result = _run("""
+        import sys
+        import joblib.parallel, joblib._parallel_backends
+        heavy = [m for m in ("numpy", "loky", "cloudpickle", "concurrent.futures")
+                 if m in sys.modules]
+        print(heavy)
+    """)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -127,3 +127,9 @@ def test_memmapping_pool_with_spawn_context(root):
         assert pool.apply_async(describe, (np.arange(1000.0),)).get()[0] == "memmap"
     finally:
         pool.terminate()
+
+
+@pytest.mark.parametrize("kwargs", [{"mmap_mode": "rw"}, {"max_nbytes": "lots"}])
+def test_memmapping_pool_rejects_bad_settings(kwargs):
+    with pytest.raises(ValueError, match="mmap_mode|max_nbytes"):
+        MemmappingPool(2, **kwargs)

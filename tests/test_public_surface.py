@@ -50,6 +50,7 @@ SEMI_PUBLIC = {
     "joblib.executor": ["get_memmapping_executor"],
     "joblib._memmapping_reducer": ["has_shareable_memory"],
     "joblib._multiprocessing_helpers": ["mp"],
+    "joblib._dask": ["DaskDistributedBackend"],
     "joblib._cloudpickle_wrapper": ["wrap_non_picklable_objects"],
     "joblib.numpy_pickle": ["NumpyPickler", "NumpyUnpickler", "NumpyArrayWrapper", "dump", "load"],
     "joblib.numpy_pickle_compat": ["NDArrayWrapper", "ZNDArrayWrapper", "load_compatibility"],

@@ -11,6 +11,12 @@ from .outcomes import TASK_ERROR, TASK_PENDING
 
 __all__ = ["iter_batches"]
 
+# Upper bound of one condition wait.  Results wake the caller immediately;
+# this only bounds how late a simulated Ctrl-C (``_thread.interrupt_main``,
+# used by IDEs and notebooks) is noticed: it sets a flag that a blocked
+# lock wait never sees, unlike a real SIGINT.
+_INTERRUPT_CHECK_SECONDS = 0.1
+
 
 def iter_batches(call: Any, timeout: float | None) -> Iterator[list]:
     """Yield the result list of each batch; raise the first task error."""
@@ -34,7 +40,7 @@ def _all_batches(call: Any) -> Iterator[list]:
         # A list is returned at the end anyway: sleep until then instead of
         # waking up (and contending for the GIL) at every batch.
         while not (call.aborting or call.is_completed()):
-            call.cond.wait()
+            call.cond.wait(_INTERRUPT_CHECK_SECONDS)
         if call.aborting:
             _raise_first_error(call)
             return
@@ -53,10 +59,10 @@ def _raise_first_error(call: Any) -> None:
 
 def _wait(call: Any, deadline: float | None, on_expiry: Any) -> None:
     if deadline is None:
-        call.cond.wait()
+        call.cond.wait(_INTERRUPT_CHECK_SECONDS)
         return
     remaining = deadline - time.monotonic()
-    if remaining <= 0 or not call.cond.wait(remaining):
+    if remaining <= 0 or not call.cond.wait(min(remaining, _INTERRUPT_CHECK_SECONDS)):
         if time.monotonic() >= deadline:
             call.record_outcome(on_expiry, TASK_ERROR,
                                 ParallelTimeoutError(call.parallel.timeout))

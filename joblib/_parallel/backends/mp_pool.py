@@ -51,7 +51,8 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
         from .pool_watch import WorkerCrashWatcher
 
         self._pool = MemmappingPool(n_jobs, **kwargs)
-        self._watcher = WorkerCrashWatcher(self._pool)
+        if WorkerCrashWatcher.can_watch(self._pool):
+            self._watcher = WorkerCrashWatcher(self._pool)
         self.parallel = parallel
         return n_jobs
 

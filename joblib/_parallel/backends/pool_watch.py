@@ -77,6 +77,16 @@ class WorkerCrashWatcher:
                                         name="joblib-pool-watcher")
         self._thread.start()
 
+    @staticmethod
+    def can_watch(pool: Any) -> bool:
+        """True for stdlib-like pools (process list and job cache).
+
+        Third parties swap the pool class (Ray's actor pool has neither).
+        """
+        workers = getattr(pool, "_pool", None)
+        return (isinstance(workers, list) and isinstance(getattr(pool, "_cache", None), dict)
+                and all(hasattr(w, "sentinel") for w in workers))
+
     def stop(self) -> None:
         """Stop watching (the pool is being shut down) and join the thread."""
         if self._stop_w < 0:

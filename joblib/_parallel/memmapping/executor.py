@@ -30,6 +30,28 @@ def get_memmapping_executor(n_jobs: int, **kwargs: Any) -> "MemmappingExecutor":
         ``initargs``, ``env``, ``temp_folder``, ``context_id`` and the
         memmapping settings ``max_nbytes``, ``mmap_mode``, ``verbose``,
         ``prewarm`` (see :class:`MemmappingExecutor`).
+
+    Returns
+    -------
+    MemmappingExecutor
+        The thread's reusable executor, resized to ``n_jobs`` workers.
+
+    Raises
+    ------
+    ValueError
+        For an invalid ``max_nbytes`` or ``mmap_mode``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from joblib.executor import get_memmapping_executor
+    >>> executor = get_memmapping_executor(2, max_nbytes="1M")  # doctest: +SKIP
+    >>> executor.submit(np.sum, np.ones(1_000_000)).result()  # doctest: +SKIP
+    1000000.0
+    >>> get_memmapping_executor(2, max_nbytes="lots")
+    Traceback (most recent call last):
+    ...
+    ValueError: max_nbytes='lots' is not a valid size; expected an int or a string such as '1M', '500K' or '2G'
     """
     return MemmappingExecutor.get_memmapping_executor(n_jobs, **kwargs)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copyreg
 import sys
 from io import BytesIO
-from multiprocessing.pool import Pool
+from multiprocessing.pool import INIT, Pool
 from pickle import HIGHEST_PROTOCOL, Pickler
 from typing import Any, Callable
 
@@ -157,6 +157,27 @@ class MemmappingPool(PicklingPool):
         Ask the OS to keep new files cached.
     **kwargs
         Passed to :class:`multiprocessing.pool.Pool`.
+
+    Raises
+    ------
+    ValueError
+        For an invalid ``max_nbytes`` or ``mmap_mode``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from joblib.pool import MemmappingPool
+    >>> data = np.ones(1_000_000)  # 8 MB: sent to workers as a memmap
+    >>> with MemmappingPool(2, max_nbytes="1M") as pool:  # doctest: +SKIP
+    ...     pool.apply_async(np.sum, (data,)).get()
+    1000000.0
+
+    A misspelled mode is refused before any worker starts:
+
+    >>> MemmappingPool(2, mmap_mode="rw")
+    Traceback (most recent call last):
+    ...
+    ValueError: mmap_mode must be one of ('r', 'r+', 'w+', 'c') or None; got 'rw'
     """
 
     def __init__(
@@ -172,6 +193,9 @@ class MemmappingPool(PicklingPool):
         prewarm=False,
         **kwargs: Any,
     ):
+        # As Pool.__init__ does first: Pool.__del__ reads _state, also when
+        # the validation below fails before the pool exists.
+        self._state = INIT
         manager = TemporaryResourcesManager(temp_folder, context_id=context_id)
         self._temp_folder_manager = manager
         forward_reducers, backward_reducers = get_memmapping_reducers(
