@@ -144,7 +144,18 @@ class MemorizedResult(Logger):
         return self._call_id[1]
 
     def get(self) -> Any:
-        """Load the result from the cache (KeyError if it was cleared)."""
+        """Load the result from the cache.
+
+        Returns
+        -------
+        object
+            The cached value.
+
+        Raises
+        ------
+        KeyError
+            If the entry was cleared or cannot be read any more.
+        """
         try:
             return self.store_backend.load_item(
                 self._call_id,
@@ -324,6 +335,17 @@ class MemorizedFunc(Logger):
         """Compute or look up the result, and return a :class:`MemorizedResult`.
 
         The reference is small and picklable; ``.get()`` loads the value.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            The arguments of the call, as for the function itself.
+
+        Returns
+        -------
+        MemorizedResult or NotMemorizedResult
+            A reference to the stored result (a ``NotMemorizedResult``
+            holding the value when it could not be stored).
         """
         key, value = self._lookup(args, kwargs, shelving=True)
         if value is not MISS:
@@ -334,6 +356,18 @@ class MemorizedFunc(Logger):
         """Compute the result even if it is cached; return ``(output, metadata)``.
 
         The new result replaces the cached one.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            The arguments of the call, as for the function itself.
+
+        Returns
+        -------
+        output : object
+            The function's return value.
+        metadata : dict
+            ``duration``, ``input_args`` and ``time`` of this call.
         """
         key = cached_call.prepare(self, args, kwargs)
         func_code.code_is_current(self)
@@ -344,12 +378,28 @@ class MemorizedFunc(Logger):
 
         Checks that the code did not change, that the entry exists and that
         the ``cache_validation_callback`` accepts it; computes nothing.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            The arguments of the call, as for the function itself.
+
+        Returns
+        -------
+        bool
+            Whether a call with these arguments would be a cache hit.
         """
         key = cached_call.prepare(self, args, kwargs)
         return cached_call.is_in_cache(self, key.call_id)
 
     def clear(self, warn: bool = True) -> None:
-        """Delete every cached result of this function."""
+        """Delete every cached result of this function.
+
+        Parameters
+        ----------
+        warn : bool, default=True
+            Report the deletion when the function is verbose.
+        """
         clearing_function(self._verbose if warn else 0, self, self.func_id)
         self.store_backend.clear_path([self.func_id])
         func_code.write_func_code(self)
@@ -588,7 +638,13 @@ class Memory(Logger):
         )
 
     def clear(self, warn: bool = True) -> None:
-        """Delete every result of the cache."""
+        """Delete every result of the cache.
+
+        Parameters
+        ----------
+        warn : bool, default=True
+            Warn that the whole cache is being flushed.
+        """
         if warn:
             _log_warning(self, "Flushing completely the cache")
         if self.store_backend is not None:
@@ -629,7 +685,20 @@ class Memory(Logger):
         self.store_backend.enforce_store_limits(bytes_limit, items_limit, age_limit)
 
     def eval(self, func: Callable, *args, **kwargs) -> Any:
-        """Call ``func(*args, **kwargs)`` through the cache."""
+        """Call ``func(*args, **kwargs)`` through the cache.
+
+        Parameters
+        ----------
+        func : callable
+            The function to call (cached as by :meth:`cache`).
+        *args, **kwargs
+            Its arguments.
+
+        Returns
+        -------
+        object
+            ``func(*args, **kwargs)``, loaded from the cache when present.
+        """
         if self.store_backend is None:
             return func(*args, **kwargs)
         return self.cache(func)(*args, **kwargs)

@@ -4,8 +4,6 @@ registration, configuration hooks, legacy ``apply_async`` backends,
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 import warnings
@@ -12,7 +11,7 @@ import warnings
 import pytest
 
 import joblib.parallel
-from joblib import Parallel, delayed, parallel_config, register_parallel_backend
+from joblib import Parallel, delayed, register_parallel_backend
 from joblib.parallel import get_active_backend
 
 from _parallel_helpers import CustomThreadBackend, extra_children, joblib_threads

@@ -184,3 +184,27 @@ def test_sequential_backend_nested_keeps_active():
     with parallel_config(backend="threading", n_jobs=2):
         backend, n_jobs = SequentialBackend().get_nested_backend()
         assert isinstance(backend, ThreadingBackend) and n_jobs == 2
+
+
+def _mp_inside(_):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = Parallel(n_jobs=2, backend="multiprocessing")(
+            delayed(abs)(-i) for i in range(3))
+    return out, [str(w.message) for w in caught]
+
+
+def _loky_inside(_):
+    return Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(3))
+
+
+def test_multiprocessing_below_loky_runs_sequentially_with_warning():
+    (out, messages), = Parallel(n_jobs=2)(delayed(_mp_inside)(i) for i in range(1))
+    assert out == [0, 1, 2]
+    assert any("cannot be nested, below loky" in m for m in messages)
+
+
+def test_explicit_loky_below_loky_is_allowed():
+    assert Parallel(n_jobs=2)(delayed(_loky_inside)(i) for i in range(1)) == [[0, 1, 2]]

@@ -43,8 +43,17 @@ def ray_instance():
         else:
             os.environ["PYTHONPATH"] = saved
     register_ray()
-    yield
-    ray.shutdown()
+    # Ray's backend rewrites ``PicklingPool.__bases__`` to its actor pool when
+    # it configures: restore the stdlib base so later tests of the
+    # multiprocessing backend run on real processes again.
+    from joblib.pool import PicklingPool
+
+    original_bases = PicklingPool.__bases__
+    try:
+        yield
+    finally:
+        PicklingPool.__bases__ = original_bases
+        ray.shutdown()
     assert not ray.is_initialized()
 
 

@@ -32,6 +32,12 @@ def expires_after(
     days, seconds, microseconds, milliseconds, minutes, hours, weeks : float
         The delay, as for :class:`datetime.timedelta`.
 
+    Returns
+    -------
+    callable
+        ``callback(metadata) -> bool``, True while the result is younger than
+        the delay.
+
     Examples
     --------
     >>> import tempfile

@@ -122,11 +122,15 @@ class ParallelBackendBase(metaclass=ABCMeta):
     def retrieve_result(self, out: Any, timeout: float | None = None) -> Any:
         """Block until ``out`` (returned by :meth:`submit`) has a result.
 
-        Used only when ``supports_retrieve_callback`` is False.
+        Used only when ``supports_retrieve_callback`` is False. A task error
+        that the worker returned as a value (third-party backends such as
+        joblibspark do) is re-raised as the task's own exception.
         """
+        from .traceback_capture import unwrap_outcome
+
         if self.supports_timeout:
-            return out.get(timeout=timeout)
-        return out.get()
+            return unwrap_outcome(out.get(timeout=timeout))
+        return unwrap_outcome(out.get())
 
     def configure(self, n_jobs: int = 1, parallel: Any = None, prefer=None,
                   require=None, **backend_kwargs) -> int:
