@@ -97,7 +97,7 @@ def test_kept_mappings_do_not_look_like_a_memory_leak_to_loky(tmp_path):
         "    while time.monotonic() < end:\n"
         "        out = Parallel(n_jobs=2)(delayed(task)(a) for _ in range(10))\n"
         "        pids |= {p for _, p in out}\n"
-        "    print(len(pids))\n"
+        "    print(len(pids), *pids)\n"
     )
     env = dict(
         os.environ,
@@ -110,5 +110,54 @@ def test_kept_mappings_do_not_look_like_a_memory_leak_to_loky(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "memory" not in proc.stderr, proc.stderr
-    assert proc.stdout.strip() == "2"
+    count, *pids = proc.stdout.split()
+    assert count == "2"
     assert os.listdir(tmp_path) == []
+    # The workers exit with their parent: none hangs in its shutdown.
+    assert wait_for(lambda: not any(_alive(int(pid)) for pid in pids), deadline_s=60)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_clear_gives_up_when_the_lock_is_stuck():
+    # A daemon thread frozen at interpreter exit while holding the lock
+    # must not hang a garbage collection forever.
+    import threading
+
+    cache = RecentMappings(linger=60)
+    cache.get("a", Opener())
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with cache._lock:
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    holding.wait(30)
+    start = time.monotonic()
+    cache.clear(timeout=0.05)
+    assert time.monotonic() - start < 5 and len(cache) == 1
+    release.set()
+    thread.join(30)
+    cache.clear()
+    assert len(cache) == 0
+
+
+def test_collector_callback_is_inactive_during_shutdown(monkeypatch):
+    from joblib._parallel.memmapping import mapping_cache
+
+    recent_mappings.get(("shutdown-key",), Opener())
+    monkeypatch.setattr(sys, "is_finalizing", lambda: True)
+    mapping_cache._on_gc("start", {"generation": 2})
+    assert len(recent_mappings) == 1
+    monkeypatch.undo()
+    mapping_cache._on_gc("start", {"generation": 2})
+    assert len(recent_mappings) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any, Callable
 
@@ -86,11 +87,21 @@ class MemmappingExecutor(_ReusablePoolExecutor):
             # Settings travel with the context: they need no new workers.
             for key in settings:
                 reuse_args.pop(key, None)
+        # Registering numpy's types makes every worker import numpy at start
+        # (the reducers travel to the workers), which dominates the first call
+        # of a program that never uses numpy. Arrays can only be among the
+        # arguments once the parent imported numpy, so the reducers are added
+        # then, and the executor is rebuilt once at that point.
+        numpy_loaded = "numpy" in sys.modules
+        reuse_args["_numpy_reducers"] = numpy_loaded
         reuse = _can_reuse(cls, reuse_args)
         manager = TemporaryResourcesManager(temp_folder)
-        job_reducers, result_reducers = get_memmapping_reducers(
-            temp_folder_resolver=manager, unlink_on_gc_collect=True, **backend_args
-        )
+        if numpy_loaded:
+            job_reducers, result_reducers = get_memmapping_reducers(
+                temp_folder_resolver=manager, unlink_on_gc_collect=True, **backend_args
+            )
+        else:
+            job_reducers, result_reducers = {}, {}
         executor, is_reused = super().get_reusable_executor(
             n_jobs,
             job_reducers=job_reducers,

@@ -21,8 +21,10 @@ which loky watches to detect memory leaks.  So a mapping is released:
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +34,9 @@ __all__ = ["LINGER_SECONDS", "MAX_ENTRIES", "RecentMappings", "recent_mappings"]
 
 LINGER_SECONDS = 0.5
 MAX_ENTRIES = 8
+
+# Longest wait for the lock inside a garbage collection.
+_GC_WAIT_SECONDS = 0.5
 
 
 class RecentMappings:
@@ -65,13 +70,17 @@ class RecentMappings:
             self._schedule(self._linger)
             return mapping
 
-    def clear(self) -> None:
-        """Release every kept mapping."""
-        with self._lock:
+    def clear(self, timeout: float = -1) -> None:
+        """Release every kept mapping (give up after ``timeout`` seconds)."""
+        if not self._lock.acquire(timeout=timeout):
+            return
+        try:
             self._entries.clear()
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+        finally:
+            self._lock.release()
 
     def _schedule(self, delay: float) -> None:
         if self._timer is None:
@@ -101,13 +110,24 @@ recent_mappings = RecentMappings()
 
 
 def _on_gc(phase: str, info: dict) -> None:
-    # Waiting for the lock here cannot deadlock: this thread may already
-    # hold it (re-entrant), and the timer thread holds it without waiting
-    # for anything but the GIL, which a blocked acquire releases.
-    if phase == "start" and info.get("generation") == 2:
-        recent_mappings.clear()
+    if phase != "start" or info.get("generation") != 2 or sys.is_finalizing():
+        return
+    # This thread may hold the lock already (re-entrant); the timer thread
+    # holds it only briefly.  The wait is bounded all the same: a thread
+    # frozen while holding it (daemon threads stop at interpreter exit)
+    # must not hang the collector.
+    recent_mappings.clear(timeout=_GC_WAIT_SECONDS)
+
+
+def _at_exit() -> None:
+    # Before daemon threads are frozen: stop the timer, drop the maps and
+    # leave the collector alone during the rest of the shutdown.
+    if _on_gc in gc.callbacks:
+        gc.callbacks.remove(_on_gc)
+    recent_mappings.clear(timeout=_GC_WAIT_SECONDS)
 
 
 gc.callbacks.append(_on_gc)
+atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=recent_mappings._reset_after_fork)
