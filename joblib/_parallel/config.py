@@ -143,6 +143,21 @@ def effective_n_jobs(n_jobs: int | None = -1) -> int:
     Asks the active backend (see :class:`parallel_config`).  ``-1`` means
     all CPUs, ``1`` always gives 1 and ``None`` uses the active setting.
 
+    Parameters
+    ----------
+    n_jobs : int or None, default=-1
+        The requested number of jobs, as for :class:`~joblib.Parallel`.
+
+    Returns
+    -------
+    int
+        The number of workers the active backend would use.
+
+    Raises
+    ------
+    ValueError
+        For ``n_jobs=0``.
+
     Examples
     --------
     >>> from joblib import effective_n_jobs, parallel_config
@@ -283,6 +298,18 @@ class parallel_backend(parallel_config):
 
     Unlike :class:`parallel_config`, ``n_jobs`` defaults to ``-1`` (all
     CPUs) and ``with`` returns the pair ``(backend, n_jobs)``.
+
+    Parameters
+    ----------
+    backend : str or ParallelBackendBase
+        Name of a registered backend, or a backend instance.
+    n_jobs : int, default=-1
+        Default number of jobs of the ``Parallel`` calls in the block.
+    inner_max_num_threads : int, optional
+        Cap on the BLAS/OpenMP threads of each worker (backends that support
+        it, such as loky).
+    **backend_params
+        Extra arguments passed to the backend's constructor.
 
     Examples
     --------
