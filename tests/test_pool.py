@@ -133,3 +133,20 @@ def test_memmapping_pool_with_spawn_context(root):
 def test_memmapping_pool_rejects_bad_settings(kwargs):
     with pytest.raises(ValueError, match="mmap_mode|max_nbytes"):
         MemmappingPool(2, **kwargs)
+
+
+def test_terminate_does_not_hang_on_a_result_lock_left_taken():
+    # A worker killed by terminate() while sending a result dies holding the
+    # result queue's write lock; the pool's stop sentinels must still go
+    # through (this hung the multiprocessing backend's abort before).
+    import threading
+
+    from joblib.pool import MemmappingPool
+
+    pool = MemmappingPool(2, max_nbytes=None)
+    assert pool.apply_async(abs, (-3,)).get(timeout=30) == 3
+    pool._outqueue._wlock.acquire()  # stands for the dead worker's hold
+    stopper = threading.Thread(target=pool.terminate, daemon=True)
+    stopper.start()
+    stopper.join(timeout=60)
+    assert not stopper.is_alive(), "terminate() hung on the result queue lock"

@@ -98,6 +98,26 @@ class CustomizablePicklingQueue:
         return call
 
 
+_LOCK_GRACE_SECONDS = 1.0
+
+
+def _put_tolerating_dead_holder(queue: CustomizablePicklingQueue) -> Callable:
+    """``queue.put`` that sends without the write lock if it stays taken."""
+    lock, send = queue._wlock, queue._send
+    if lock is None:
+        return send
+
+    def put(obj) -> None:
+        acquired = lock.acquire(timeout=_LOCK_GRACE_SECONDS)
+        try:
+            send(obj)
+        finally:
+            if acquired:
+                lock.release()
+
+    return put
+
+
 class PicklingPool(Pool):
     """A ``multiprocessing`` pool whose queues pickle with custom reducers.
 
@@ -126,6 +146,12 @@ class PicklingPool(Pool):
         self._outqueue = CustomizablePicklingQueue(context, self._backward_reducers)
         self._quick_put = self._inqueue._send
         self._quick_get = self._outqueue._recv
+        # The parent writes to the result queue only while terminating (the
+        # stop sentinels). A worker killed by terminate() while it was
+        # sending a result dies holding the queue's write lock, and the
+        # sentinel put would then wait forever: give up on the lock after a
+        # grace period (the dead holder will never write again).
+        self._outqueue.put = _put_tolerating_dead_holder(self._outqueue)
 
 
 class MemmappingPool(PicklingPool):
