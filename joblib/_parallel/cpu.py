@@ -3,6 +3,8 @@ and ``LOKY_MAX_CPU_COUNT``)."""
 
 from __future__ import annotations
 
+import os
+
 from .._multiprocessing_helpers import mp
 
 __all__ = ["cpu_count"]
@@ -34,6 +36,56 @@ def cpu_count(only_physical_cores: bool = False) -> int:
     """
     if mp is None:
         return 1
+    if not only_physical_cores and hasattr(os, "sched_getaffinity"):
+        # The common case, answered without importing loky: the first call
+        # of a program counts CPUs before it starts its workers (loky_boot).
+        return _usable_logical_cpus()
     import loky  # deferred: loky is only needed once CPUs are counted
 
     return loky.cpu_count(only_physical_cores=only_physical_cores)
+
+
+# cgroup files holding a CPU bandwidth quota (v2, then v1).
+CGROUP_V2_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+CGROUP_V1_QUOTA = "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"
+CGROUP_V1_PERIOD = "/sys/fs/cgroup/cpu/cpu.cfs_period_us"
+
+
+def _usable_logical_cpus() -> int:
+    """Logical CPUs, capped as loky caps them: affinity, cgroup quota and
+    ``LOKY_MAX_CPU_COUNT``."""
+    counts = [os.cpu_count() or 1]
+    try:
+        counts.append(len(os.sched_getaffinity(0)))
+    except (NotImplementedError, OSError):
+        pass
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        counts.append(quota)
+    if "LOKY_MAX_CPU_COUNT" in os.environ:
+        counts.append(int(os.environ["LOKY_MAX_CPU_COUNT"]))
+    return max(1, min(counts))
+
+
+def _read_words(path: str) -> list[str] | None:
+    try:
+        with open(path) as f:
+            return f.read().split()
+    except OSError:
+        return None
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """CPUs allowed by a cgroup bandwidth quota (rounded up), if one is set."""
+    words = _read_words(CGROUP_V2_CPU_MAX)
+    if words is None or len(words) != 2:
+        quota, period = _read_words(CGROUP_V1_QUOTA), _read_words(CGROUP_V1_PERIOD)
+        if not quota or not period:
+            return None
+        words = [quota[0], period[0]]
+    if words[0] == "max":
+        return None
+    quota_us, period_us = int(words[0]), int(words[1])
+    if quota_us <= 0 or period_us <= 0:
+        return None  # a negative quota disables the limit
+    return -(-quota_us // period_us)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from .base import FallbackToBackend, ParallelBackendBase
+from .loky_boot import (discard_warm_processes, prestart_warm_processes,
+                        warm_processes_waiting)
 from .mixins import AutoBatchingMixin
 from .n_jobs import check_not_zero, normalize_n_jobs, process_pool_guard
 from .sequential import SequentialBackend
@@ -52,13 +54,22 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
         if idle_worker_timeout is None:
             idle_worker_timeout = self.backend_kwargs.get("idle_worker_timeout", 300)
         kwargs.pop("idle_worker_timeout", None)
-        from ...executor import get_memmapping_executor  # deferred: heavy
+        env = self._prepare_worker_env(n_jobs=n_jobs)
+        # Start the worker interpreters now, so that they import loky while
+        # this process does (see loky_boot); a no-op once loky is loaded.
+        prestart_warm_processes(n_jobs, env)
+        try:
+            from ...executor import get_memmapping_executor  # deferred: heavy
 
-        self._workers = get_memmapping_executor(
-            n_jobs, timeout=idle_worker_timeout,
-            env=self._prepare_worker_env(n_jobs=n_jobs),
-            context_id=parallel._id, **kwargs,
-        )
+            self._workers = get_memmapping_executor(
+                n_jobs, timeout=idle_worker_timeout, env=env,
+                context_id=parallel._id, **kwargs,
+            )
+            if warm_processes_waiting():
+                # Adopt them now rather than at the first submit.
+                self._workers._ensure_executor_running()
+        finally:
+            discard_warm_processes()
         self.parallel = parallel
         return n_jobs
 

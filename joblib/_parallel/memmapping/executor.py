@@ -102,8 +102,11 @@ class MemmappingExecutor(_ReusablePoolExecutor):
             )
         else:
             job_reducers, result_reducers = {}, {}
+        from ..backends.loky_warm import WARM_CONTEXT
+
         executor, is_reused = super().get_reusable_executor(
             n_jobs,
+            context=WARM_CONTEXT,
             job_reducers=job_reducers,
             result_reducers=result_reducers,
             reuse=reuse,

@@ -1,0 +1,253 @@
+"""Warm worker processes: loky workers started before the parent loads loky.
+
+The first process-backed ``Parallel`` call of a program has to import loky
+three times over: in the parent (to launch the workers) and in each worker
+(to run them). Loky's own launcher does these one after the other, because it
+cannot start a worker before the parent has imported it. Here the parent
+starts bare interpreters first, with only ``os`` and ``socket``; they import
+loky while the parent does the same, then wait on a Unix socket for what
+loky's launcher would have given them at exec time: its preparation data,
+the pickled process object and the file descriptors these refer to (sent
+with ``SCM_RIGHTS``). From then on they are ordinary loky workers.
+
+This module is imported by the parent before loky is, and by the warm
+process at start-up: it must stay free of heavy imports.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+import threading
+
+__all__ = ["WarmProcess", "prestart_warm_processes", "take_warm_process",
+           "discard_warm_processes", "spawn_warm_process", "warm_start_supported",
+           "warm_processes_waiting"]
+
+_HEADER = struct.Struct("!QI")  # payload size, number of file descriptors
+_MAX_FDS = 64
+
+# Warm processes started ahead of the pool that will adopt them. Per thread,
+# as loky's reusable executors are: the thread that starts them is the one
+# whose first submit launches the workers.
+_local = threading.local()
+
+
+def _waiting() -> list["WarmProcess"]:
+    try:
+        return _local.waiting
+    except AttributeError:
+        _local.waiting = []
+        return _local.waiting
+
+# In a warm process: the descriptors received from the parent, looked up by
+# the ``_SentFd`` placeholders of the process object being unpickled.
+_RECEIVED_FDS: list[int] = []
+# In a warm process: the socket to the parent, kept open for the process's
+# lifetime (the parent uses its end as the process's sentinel).
+_PARENT_SOCKET = None
+
+
+def warm_start_supported() -> bool:
+    """True where warm processes can be used (POSIX with fd passing)."""
+    return (
+        os.name == "posix"
+        and hasattr(os, "posix_spawn")
+        and hasattr(socket, "send_fds")
+        and bool(sys.executable)
+    )
+
+
+class WarmProcess:
+    """A started interpreter waiting for its loky worker's process object."""
+
+    def __init__(self, pid: int, sock: socket.socket, env: dict | None):
+        self.pid = pid
+        self.env = dict(env or {})
+        self._sock = sock
+
+    def hand_over(self, payload: bytes | memoryview, fds: list[int]) -> int:
+        """Send the pickled start-up data and ``fds``; return the sentinel fd.
+
+        The sentinel is the parent's end of the socket: it becomes readable
+        (end of file) when the worker exits, like loky's own sentinel pipe.
+        """
+        if len(fds) > _MAX_FDS:
+            raise ValueError(f"cannot pass {len(fds)} file descriptors to a "
+                             f"worker; at most {_MAX_FDS} are supported")
+        header = _HEADER.pack(len(payload), len(fds))
+        socket.send_fds(self._sock, [header], fds)
+        self._sock.sendall(payload)
+        return self._sock.detach()
+
+    def discard(self) -> int | None:
+        """Kill the process (it never ran any work), reap it and return its
+        wait status (``None`` if it was already reaped)."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._sock.close()
+        try:
+            return os.waitpid(self.pid, 0)[1]
+        except ChildProcessError:
+            return None
+
+
+def _joblib_root() -> str:
+    """The folder holding the ``joblib`` package this module belongs to."""
+    package_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.dirname(package_dir)
+
+
+def spawn_warm_process(env: dict | None = None) -> WarmProcess:
+    """Start one warm process whose environment is ``os.environ`` + ``env``."""
+    parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        child_fd = child_sock.fileno()
+        os.set_inheritable(child_fd, True)
+        code = (
+            "import sys; sys.path.insert(0, %r); "
+            "from joblib._parallel.backends.loky_boot import _warm_main; "
+            "_warm_main(%d)" % (_joblib_root(), child_fd)
+        )
+        full_env = {**os.environ, **(env or {})}
+        pid = os.posix_spawn(
+            sys.executable, [sys.executable, "-c", code], full_env,
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+        )
+    except BaseException:
+        parent_sock.close()
+        raise
+    finally:
+        child_sock.close()
+    return WarmProcess(pid, parent_sock, env)
+
+
+def prestart_warm_processes(n: int, env: dict | None = None) -> None:
+    """Start ``n`` warm processes for a pool about to be created.
+
+    Only worth it while loky is not imported yet: afterwards launching a
+    worker no longer waits on the parent's import. Any failure simply leaves
+    loky's workers to be started the usual way.
+    """
+    if not warm_start_supported() or "loky.process_executor" in sys.modules:
+        return
+    waiting = _waiting()
+    try:
+        for _ in range(n):
+            waiting.append(spawn_warm_process(env))
+    except OSError:
+        discard_warm_processes()
+
+
+def take_warm_process(env: dict | None) -> WarmProcess | None:
+    """A waiting warm process started with ``env``, or ``None``."""
+    wanted = dict(env or {})
+    waiting = _waiting()
+    for i, process in enumerate(waiting):
+        if process.env == wanted:
+            return waiting.pop(i)
+    return None
+
+
+def warm_processes_waiting() -> bool:
+    """True when warm processes wait for a pool to adopt them."""
+    return bool(_waiting())
+
+
+def discard_warm_processes() -> None:
+    """Kill and reap the warm processes nothing adopted."""
+    waiting = _waiting()
+    while waiting:
+        waiting.pop().discard()
+
+
+# --- in the warm process -----------------------------------------------------
+
+
+class _SentFd:
+    """Stands for a file descriptor of the parent in the pickled process object.
+
+    Loky pickles connections as inherited descriptor numbers; a warm process
+    was started before those existed, so it receives them over its socket
+    instead and this placeholder picks the right one.
+    """
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def detach(self) -> int:
+        return _RECEIVED_FDS[self.index]
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = sock.recv(min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError("parent closed the socket during the hand-over")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive_start_up_data(sock: socket.socket):
+    """``(payload, fds)`` from the parent, or ``None`` if it went away."""
+    data, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, _MAX_FDS)
+    if not data:
+        return None
+    if len(data) < _HEADER.size:
+        data += _recv_exact(sock, _HEADER.size - len(data))
+    size, n_fds = _HEADER.unpack(data)
+    if len(fds) != n_fds:
+        raise RuntimeError(f"expected {n_fds} file descriptors from the parent, got {len(fds)}")
+    return _recv_exact(sock, size), fds
+
+
+def _warm_main(fd: int) -> None:
+    """Entry point of a warm process (run with ``python -c``)."""
+    global _PARENT_SOCKET
+    sock = _PARENT_SOCKET = socket.socket(fileno=fd)
+    sock.set_inheritable(False)  # the sentinel must not outlive this process
+    exitcode = 1
+    try:
+        # What every worker needs, imported while the parent gets ready.
+        import loky.backend.popen_loky_posix  # noqa: F401
+        import loky.process_executor  # noqa: F401
+        from loky.backend import spawn
+        from multiprocessing import process
+
+        import joblib._parallel.tasks  # noqa: F401  (the first batch's types)
+
+        received = _receive_start_up_data(sock)
+        if received is None:
+            os._exit(0)  # the pool was never created
+        payload, fds = received
+        _RECEIVED_FDS[:] = fds
+        stream = io.BytesIO(payload)
+        process.current_process()._inheriting = True
+        try:
+            prep_data = pickle.load(stream)
+            for key in ("tracker_fd", "mp_tracker_fd"):
+                if prep_data.get(key) is not None:
+                    prep_data[key] = fds[prep_data[key]]
+            spawn.prepare(prep_data)
+            process_obj = pickle.load(stream)
+        finally:
+            del process.current_process()._inheriting
+        exitcode = process_obj._bootstrap()
+    except Exception:
+        import traceback
+
+        rule = "-" * 80
+        sys.stderr.write(f"\n{rule}\nA loky worker process failed to start:\n{rule}\n"
+                         f"{traceback.format_exc()}{rule}\n")
+        sys.stderr.flush()
+    finally:
+        sys.exit(exitcode)

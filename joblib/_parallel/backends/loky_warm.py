@@ -1,0 +1,96 @@
+"""A loky context whose workers start as warm processes (see ``loky_boot``).
+
+``WARM_CONTEXT`` behaves as loky's default ``"loky"`` context; only the way
+a worker process is launched differs: the pickled start-up data goes to a
+warm process over a Unix socket, with the file descriptors it refers to,
+instead of being written to the pipe of a freshly exec'ed interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+from io import BytesIO
+
+from loky.backend import reduction, spawn
+from loky.backend.context import LokyContext
+from loky.backend.popen_loky_posix import Popen as LokyPopen
+from loky.backend.process import LokyProcess
+from multiprocessing import util
+from multiprocessing.context import set_spawning_popen
+
+from .loky_boot import _SentFd, spawn_warm_process, take_warm_process, warm_start_supported
+
+__all__ = ["WARM_CONTEXT"]
+
+
+class WarmPopen(LokyPopen):
+    """Loky's POSIX ``Popen``, handing the worker over to a warm process."""
+
+    DupFd = _SentFd
+
+    def duplicate_for_child(self, fd: int) -> int:
+        # The index the placeholder stands for, not an inherited number.
+        self._fds.append(fd)
+        return len(self._fds) - 1
+
+    def _launch(self, process_obj) -> None:
+        payload = BytesIO()
+        set_spawning_popen(self)
+        try:
+            prep_data = spawn.get_preparation_data(
+                process_obj._name, getattr(process_obj, "init_main_module", True)
+            )
+            for key in ("tracker_fd", "mp_tracker_fd"):
+                if prep_data.get(key) is not None:
+                    prep_data[key] = self.duplicate_for_child(prep_data[key])
+            reduction.dump(prep_data, payload)
+            reduction.dump(process_obj, payload)
+        finally:
+            set_spawning_popen(None)
+        warm = take_warm_process(process_obj.env)
+        if warm is not None:
+            try:
+                sentinel = warm.hand_over(payload.getbuffer(), self._fds)
+            except OSError:
+                warm.discard()  # it died before adopting the worker
+                warm = None
+        if warm is None:
+            warm = spawn_warm_process(process_obj.env)
+            try:
+                sentinel = warm.hand_over(payload.getbuffer(), self._fds)
+            except OSError as exc:
+                status = warm.discard()
+                raise RuntimeError(
+                    f"The worker process {warm.pid} for {process_obj.name} exited "
+                    "before it could be given its work (wait status "
+                    f"{status}); its error output, if any, is above."
+                ) from exc
+        util.debug(f"handed loky worker {process_obj.name} to warm process {warm.pid}")
+        self.pid = warm.pid
+        self.sentinel = sentinel
+        util.Finalize(self, os.close, (sentinel,))
+
+
+class WarmLokyProcess(LokyProcess):
+    """``LokyProcess`` launched through :class:`WarmPopen`."""
+
+    def __init__(self, *args, name=None, **kwargs):
+        super().__init__(*args, name=name, **kwargs)
+        if name is None:
+            # Workers keep loky's names ("LokyProcess-1", ...), which users see
+            # in logs and in multiprocessing.current_process().
+            self._name = "LokyProcess-" + ":".join(str(i) for i in self._identity)
+
+    @staticmethod
+    def _Popen(process_obj):
+        return WarmPopen(process_obj)
+
+
+class WarmLokyContext(LokyContext):
+    """Loky's default context with warm-process workers."""
+
+    Process = WarmLokyProcess
+
+
+# One instance: loky's executor compares contexts when deciding on reuse.
+WARM_CONTEXT = WarmLokyContext() if warm_start_supported() else None

@@ -1,0 +1,218 @@
+"""Warm start of loky workers (joblib/_parallel/backends/loky_boot.py).
+
+The first loky ``Parallel`` call of a program starts its worker
+interpreters before it imports loky, then hands them their work over a
+Unix socket. These tests run fresh Python processes, so that the first
+call really is the first one, and check the outcome a user sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from joblib._parallel import cpu as cpu_module
+from joblib._parallel.backends import loky_boot
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+pytestmark = pytest.mark.skipif(
+    not loky_boot.warm_start_supported(), reason="warm start needs POSIX fd passing"
+)
+
+
+def run_fresh(code: str, cwd=None) -> dict:
+    """Run ``code`` in a new interpreter; return the JSON it prints last."""
+    script = "import sys; sys.path.insert(0, %r)\n" % ROOT + textwrap.dedent(code)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_first_call_workers_are_the_warm_processes():
+    out = run_fresh("""
+        import json, os, sys
+        import joblib
+        from joblib._parallel.backends import loky_boot
+
+        started = []
+        spawn = loky_boot.spawn_warm_process
+        def recording_spawn(env=None):
+            process = spawn(env)
+            started.append((process.pid, "loky.process_executor" in sys.modules))
+            return process
+        loky_boot.spawn_warm_process = recording_spawn
+
+        pids = joblib.Parallel(n_jobs=2)(joblib.delayed(os.getpid)() for _ in range(40))
+        from loky.reusable_executor import _executor_storage
+        workers = sorted(_executor_storage.executor._processes)
+        print(json.dumps({"started": started, "task_pids": sorted(set(pids)),
+                          "workers": workers, "waiting": loky_boot.warm_processes_waiting()}))
+    """)
+    started_pids = sorted(pid for pid, _ in out["started"])
+    assert len(started_pids) == 2
+    # They were started before the parent had imported loky ...
+    assert [loaded for _, loaded in out["started"]] == [False, False]
+    # ... and became the pool's workers, which ran the tasks.
+    assert out["workers"] == started_pids
+    assert set(out["task_pids"]) <= set(started_pids)
+    assert out["waiting"] is False
+
+
+def test_worker_gets_parent_sys_path_env_and_resource_tracker(tmp_path):
+    # A module reachable only through a path the parent added at run time:
+    # the worker must receive the parent's sys.path to import it.
+    (tmp_path / "only_here").mkdir()
+    (tmp_path / "only_here" / "helper_mod.py").write_text(textwrap.dedent("""
+        import os
+        def report(_):
+            from loky.backend import resource_tracker
+            from multiprocessing import current_process
+            return {"omp": os.environ.get("OMP_NUM_THREADS"),
+                    "tracker_fd_ok": os.fstat(resource_tracker._resource_tracker._fd) is not None,
+                    "name": current_process().name}
+    """))
+    out = run_fresh("""
+        import json, sys
+        sys.path.insert(0, %r)
+        import helper_mod
+        from joblib import Parallel, delayed, parallel_config
+        with parallel_config(backend="loky", inner_max_num_threads=3):
+            res = Parallel(n_jobs=2)(delayed(helper_mod.report)(i) for i in range(4))
+        print(json.dumps(res))
+    """ % str(tmp_path / "only_here"))
+    assert {r["omp"] for r in out} == {"3"}
+    assert all(r["tracker_fd_ok"] for r in out)
+    assert all(r["name"].startswith("LokyProcess") for r in out)
+
+
+def test_failed_configure_leaves_no_warm_process():
+    out = run_fresh("""
+        import json, os
+        import psutil
+        from joblib import Parallel, delayed
+        try:
+            Parallel(n_jobs=2, max_nbytes="lots")(delayed(abs)(i) for i in range(4))
+        except ValueError as exc:
+            error = str(exc)
+        children = [c.pid for c in psutil.Process().children(recursive=True)]
+        print(json.dumps({"error": error, "children": children}))
+    """)
+    assert "'lots'" in out["error"]
+    assert out["children"] == []  # killed and reaped: not even zombies
+
+
+def test_warm_process_exits_when_its_pool_is_never_created():
+    process = loky_boot.spawn_warm_process()
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        process._sock.close()  # the parent gives up before any hand-over
+        ready, _, _ = select.select([pidfd], [], [], 60)
+        assert ready, "the warm process did not exit"
+        _, status = os.waitpid(process.pid, 0)
+    finally:
+        os.close(pidfd)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_dead_warm_process_is_replaced_at_hand_over():
+    out = run_fresh("""
+        import json, os, signal
+        from joblib import Parallel, delayed
+        from joblib._parallel.backends import loky_boot
+
+        prestart = loky_boot.prestart_warm_processes
+        def prestart_then_kill_one(n, env=None):
+            prestart(n, env)
+            victim = loky_boot._waiting()[0]
+            os.kill(victim.pid, signal.SIGKILL)
+            os.waitpid(victim.pid, 0)  # surely dead before the hand-over
+            prestart_then_kill_one.victim = victim.pid
+        import joblib._parallel.backends.loky_backend as lb
+        lb.prestart_warm_processes = prestart_then_kill_one
+
+        pids = Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(20))
+        print(json.dumps({"victim": prestart_then_kill_one.victim, "pids": sorted(set(pids))}))
+    """)
+    assert out["victim"] not in out["pids"]
+    assert out["pids"]
+
+
+def test_boot_failure_gives_a_clear_error(tmp_path):
+    # A ``loky`` package that fails to import, first on the workers' path only:
+    # the parent's own sys.path is fixed before joblib imports loky.
+    fake = tmp_path / "fake"
+    (fake / "loky").mkdir(parents=True)
+    (fake / "loky" / "__init__.py").write_text("raise ImportError('broken loky for the test')\n")
+    env = dict(os.environ, PYTHONPATH=str(fake))
+    script = "import sys; sys.path.remove(%r); sys.path.insert(0, %r)\n" % (str(fake), ROOT) + textwrap.dedent("""
+        from joblib import Parallel, delayed
+        Parallel(n_jobs=2)(delayed(abs)(i) for i in range(4))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode != 0
+    # The worker's own traceback, then an error naming the dead worker: loky's
+    # TerminatedWorkerError, or ours if it died before the hand-over.
+    assert "A loky worker process failed to start" in proc.stderr
+    assert "broken loky for the test" in proc.stderr
+    assert ("TerminatedWorkerError" in proc.stderr
+            or "exited before it could be given its work" in proc.stderr)
+
+
+# --- counting CPUs without loky -------------------------------------------------
+
+
+@pytest.fixture
+def fake_cgroup(tmp_path, monkeypatch):
+    files = {"v2": tmp_path / "cpu.max", "quota": tmp_path / "quota", "period": tmp_path / "period"}
+    monkeypatch.setattr(cpu_module, "CGROUP_V2_CPU_MAX", str(files["v2"]))
+    monkeypatch.setattr(cpu_module, "CGROUP_V1_QUOTA", str(files["quota"]))
+    monkeypatch.setattr(cpu_module, "CGROUP_V1_PERIOD", str(files["period"]))
+    monkeypatch.delenv("LOKY_MAX_CPU_COUNT", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    return files
+
+
+@pytest.mark.parametrize("v2, v1, expected", [
+    ("150000 100000", None, 2),          # rounded up
+    ("max 100000", None, 64),            # no quota
+    (None, ("400000", "100000"), 4),     # cgroup v1
+    (None, ("-1", "100000"), 64),        # v1 quota disabled
+    ("garbage", ("300000", "100000"), 3),  # malformed v2 falls back to v1
+    (None, None, 64),                    # no cgroup files at all
+])
+def test_cgroup_quota_caps_cpu_count(fake_cgroup, v2, v1, expected):
+    if v2 is not None:
+        fake_cgroup["v2"].write_text(v2 + "\n")
+    if v1 is not None:
+        fake_cgroup["quota"].write_text(v1[0] + "\n")
+        fake_cgroup["period"].write_text(v1[1] + "\n")
+    assert cpu_module.cpu_count() == expected
+
+
+def test_affinity_and_env_cap_cpu_count(fake_cgroup, monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3, 5, 7})
+    assert cpu_module.cpu_count() == 3
+    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "2")
+    assert cpu_module.cpu_count() == 2
+
+
+def test_cpu_count_agrees_with_loky(monkeypatch):
+    import loky
+
+    for value in (None, "1", "3"):
+        if value is None:
+            monkeypatch.delenv("LOKY_MAX_CPU_COUNT", raising=False)
+        else:
+            monkeypatch.setenv("LOKY_MAX_CPU_COUNT", value)
+        assert cpu_module.cpu_count() == loky.cpu_count()
+    assert cpu_module.cpu_count(only_physical_cores=True) == loky.cpu_count(only_physical_cores=True)
