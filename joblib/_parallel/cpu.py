@@ -1,5 +1,6 @@
-"""Counting usable CPUs (delegates to loky, which honours affinity, cgroups
-and ``LOKY_MAX_CPU_COUNT``)."""
+"""Counting usable CPUs as loky does (affinity, cgroup quotas and
+``LOKY_MAX_CPU_COUNT``): logical CPUs are counted here without importing
+loky, physical cores and non-Linux platforms are left to loky."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ __all__ = ["cpu_count"]
 def cpu_count(only_physical_cores: bool = False) -> int:
     """Return the number of CPUs this process may use.
 
-    Delegates to :func:`loky.cpu_count`, which takes the minimum of
-    ``os.cpu_count()``, the CPU affinity mask, Linux cgroup (v1 and v2) CPU
-    quotas and the ``LOKY_MAX_CPU_COUNT`` environment variable.
+    Counts as :func:`loky.cpu_count` does: the minimum of ``os.cpu_count()``,
+    the CPU affinity mask, Linux cgroup (v1 and v2) CPU quotas and the
+    ``LOKY_MAX_CPU_COUNT`` environment variable.
 
     Parameters
     ----------
