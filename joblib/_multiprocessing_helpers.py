@@ -30,12 +30,10 @@ def _multiprocessing_disabled_by_env() -> bool:
 
 def _probe_semaphores() -> None:
     """Create and drop one named semaphore (raises OSError when unsupported)."""
-    import tempfile
     from _multiprocessing import SemLock
 
-    names = tempfile._RandomNameSequence()
     for _ in range(100):
-        name = "/joblib-%d-%s" % (os.getpid(), next(names))
+        name = "/joblib-%d-%s" % (os.getpid(), os.urandom(6).hex())
         try:
             SemLock(0, 0, 1, name=name, unlink=True)
             return
@@ -44,26 +42,43 @@ def _probe_semaphores() -> None:
     raise FileExistsError("cannot find a free name for a probe semaphore")
 
 
-def _load_multiprocessing():
-    """Return :mod:`multiprocessing` if usable here, else ``None``."""
+def _multiprocessing_usable() -> bool:
+    """True when process-based parallelism works here.
+
+    Decided without importing :mod:`multiprocessing` (about 20 ms), which
+    only happens once ``mp`` is asked for: ``import joblib.parallel`` stays
+    light, and a first loky call starts its workers sooner (``loky_boot``).
+    """
     if _multiprocessing_disabled_by_env():
-        return None
+        return False
     try:
         import _multiprocessing  # noqa: F401  (missing on some platforms)
-        import multiprocessing
     except ImportError:
-        return None
+        return False
     try:
         _probe_semaphores()
     except (FileExistsError, AttributeError, ImportError, OSError) as exc:
         warnings.warn("%s.  joblib will operate in serial mode" % (exc,))
-        return None
-    return multiprocessing
+        return False
+    return True
 
 
-mp = _load_multiprocessing()
+MULTIPROCESSING_USABLE = _multiprocessing_usable()
 
-if mp is not None:
-    from multiprocessing.context import assert_spawning
-else:
-    assert_spawning = None
+
+def __getattr__(name: str):
+    # ``mp`` and ``assert_spawning`` are resolved on first use, then cached.
+    if name == "mp":
+        if MULTIPROCESSING_USABLE:
+            import multiprocessing as value
+        else:
+            value = None
+    elif name == "assert_spawning":
+        if MULTIPROCESSING_USABLE:
+            from multiprocessing.context import assert_spawning as value
+        else:
+            value = None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

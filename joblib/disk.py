@@ -7,12 +7,12 @@ the errors they raise say what was given and what is expected.
 from __future__ import annotations
 
 import errno
-import logging
 import os
-import shutil
 import sys
 import time
-from typing import Callable
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Callable
 
 __all__ = [
     "disk_used",
@@ -24,7 +24,6 @@ __all__ = [
     "RM_SUBDIRS_N_RETRY",
 ]
 
-_LOGGER = logging.getLogger("joblib.disk")
 
 # delete_folder retries a failing removal RM_SUBDIRS_N_RETRY times, sleeping
 # RM_SUBDIRS_RETRY_TIME seconds in between: files still memory-mapped by a
@@ -36,7 +35,8 @@ RM_SUBDIRS_N_RETRY = 10
 
 _UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
 
-OnError = Callable[[Callable, str, tuple], object]
+if TYPE_CHECKING:
+    OnError = Callable[[Callable, str, tuple], object]
 
 
 def disk_used(path: str | os.PathLike) -> int:
@@ -214,12 +214,17 @@ def _remove_tree(folder_path, allow_non_empty: bool) -> None:
                 "allow_non_empty=True to remove it anyway)"
                 % (os.fspath(folder_path), len(entries)),
             )
+    import logging
+    import shutil  # deferred, as logging: ``import joblib.parallel`` stays light
+
     shutil.rmtree(folder_path)
-    _LOGGER.debug("Successfully deleted %s", os.fspath(folder_path))
+    logging.getLogger("joblib.disk").debug("Successfully deleted %s", os.fspath(folder_path))
 
 
 def _rmtree_with_handler(folder_path, onerror: OnError) -> None:
     """Call :func:`shutil.rmtree` with a 3-argument ``onerror`` handler."""
+    import shutil
+
     if sys.version_info >= (3, 12):
         # ``onerror`` is deprecated from 3.12 on; ``onexc`` gets the exception.
         def onexc(func, path, exc):

@@ -7,14 +7,32 @@ the ``joblib`` hierarchy; this module never configures logging.
 
 from __future__ import annotations
 
-import logging
 import os
-import pprint
-import shutil
 import sys
 import time
 
 from .disk import mkdirp
+
+# logging, pprint and shutil are imported on first use: ``import
+# joblib.parallel`` (which uses ``short_format_time``) stays light.
+
+
+def _logging():
+    import logging
+
+    return logging
+
+
+def _pprint():
+    import pprint
+
+    return pprint
+
+
+def _shutil():
+    import shutil
+
+    return shutil
 
 __all__ = ["Logger", "PrintTime", "format_time", "short_format_time", "pformat"]
 
@@ -103,13 +121,13 @@ def pformat(obj, indent: int = 0, depth: int = 3) -> str:
     "{'a': [1, [...]]}"
     """
     if "numpy" not in sys.modules:
-        return pprint.pformat(obj, depth=depth, indent=indent)
+        return _pprint().pformat(obj, depth=depth, indent=indent)
     import numpy as np
 
     print_options = np.get_printoptions()
     np.set_printoptions(precision=6, threshold=64, edgeitems=1)
     try:
-        return pprint.pformat(obj, depth=depth, indent=indent)
+        return _pprint().pformat(obj, depth=depth, indent=indent)
     finally:
         np.set_printoptions(**print_options)
 
@@ -131,16 +149,16 @@ class Logger:
 
     def warn(self, msg: str) -> None:
         """Log ``msg`` at WARNING level, prefixed with ``[self]``."""
-        logging.getLogger(self._name).warning("[%s]: %s" % (self, msg))
+        _logging().getLogger(self._name).warning("[%s]: %s" % (self, msg))
 
     def info(self, msg: str) -> None:
         """Log ``msg`` at INFO level, prefixed with ``[self]``."""
         # joblib 1.6 logged this one to the root logger.
-        logging.getLogger(self._name).info("[%s]: %s" % (self, msg))
+        _logging().getLogger(self._name).info("[%s]: %s" % (self, msg))
 
     def debug(self, msg: str) -> None:
         """Log ``msg`` at DEBUG level, prefixed with ``[self]``."""
-        logging.getLogger(self._name).debug("[%s]: %s" % (self, msg))
+        _logging().getLogger(self._name).debug("[%s]: %s" % (self, msg))
 
     def format(self, obj, indent: int = 0) -> str:
         """Return the pretty-printed representation of ``obj``."""
@@ -204,7 +222,7 @@ def _start_logfile(logfile: str, start: float) -> None:
     except OSError as exc:
         # Several processes may race on the same file: never fail the
         # computation for a log file.
-        logging.getLogger("joblib.logger").debug("Cannot write %s: %s", logfile, exc)
+        _logging().getLogger("joblib.logger").debug("Cannot write %s: %s", logfile, exc)
 
 
 def _rotate(logfile: str) -> None:
@@ -215,14 +233,14 @@ def _rotate(logfile: str) -> None:
     """
     for index in range(_LOG_ROTATIONS - 1, 0, -1):
         try:
-            shutil.move("%s.%d" % (logfile, index), "%s.%d" % (logfile, index + 1))
+            _shutil().move("%s.%d" % (logfile, index), "%s.%d" % (logfile, index + 1))
         except OSError:
             pass  # missing rotation slot: nothing to shift
     try:
         # A copy, not a move, so a process tailing the file keeps its handle.
-        shutil.copy(logfile, logfile + ".1")
+        _shutil().copy(logfile, logfile + ".1")
     except OSError as exc:
-        logging.getLogger("joblib.logger").debug("Cannot rotate %s: %s", logfile, exc)
+        _logging().getLogger("joblib.logger").debug("Cannot rotate %s: %s", logfile, exc)
 
 
 def _append_line(logfile: str, line: str) -> None:
@@ -232,4 +250,4 @@ def _append_line(logfile: str, line: str) -> None:
             print(line, file=stream)
     except OSError as exc:
         # Same race as in _start_logfile.
-        logging.getLogger("joblib.logger").debug("Cannot write %s: %s", logfile, exc)
+        _logging().getLogger("joblib.logger").debug("Cannot write %s: %s", logfile, exc)

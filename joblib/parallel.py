@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import multiprocessing
 import os
+import sys
 import threading
 import time
 import warnings
 import weakref
-from typing import Any, Callable, Iterable
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
 
-from ._multiprocessing_helpers import mp
+from ._multiprocessing_helpers import MULTIPROCESSING_USABLE
 from ._parallel.backend_resolution import resolve_backend
 from ._parallel.backends.base import FallbackToBackend, ParallelBackendBase
 from ._parallel.backends.loky_backend import LokyBackend
@@ -80,8 +82,6 @@ __all__ = [
     "DEFAULT_PROCESS_BACKEND", "mp",
 ]
 
-# 1.6 raised (and exported) multiprocessing's TimeoutError; ours subclasses it.
-TimeoutError = multiprocessing.TimeoutError
 # 1.6 private names kept for code that imported them from here.
 _get_active_backend = active_backend
 _get_config_param = get_param
@@ -97,7 +97,7 @@ DEFAULT_PROCESS_BACKEND = "threading"
 # elsewhere falls back to the default backend with a warning.
 MAYBE_AVAILABLE_BACKENDS = {"multiprocessing", "loky"}
 
-if mp is not None:
+if MULTIPROCESSING_USABLE:
     BACKENDS["multiprocessing"] = MultiprocessingBackend
     BACKENDS["loky"] = LokyBackend
     DEFAULT_BACKEND = "loky"
@@ -122,18 +122,38 @@ def _register_dask() -> None:
 EXTERNAL_BACKENDS: dict[str, Callable[[], None]] = {"dask": _register_dask}
 
 DEFAULT_MP_CONTEXT = None
-if mp is not None:
+if MULTIPROCESSING_USABLE:
     _start_method = os.environ.get("JOBLIB_START_METHOD", "").strip() or None
     if _start_method is not None:
-        DEFAULT_MP_CONTEXT = mp.get_context(method=_start_method)
+        import multiprocessing
 
+        DEFAULT_MP_CONTEXT = multiprocessing.get_context(method=_start_method)
+
+
+
+# Stands in ``Parallel._backend_kwargs`` for multiprocessing's default
+# context, which 1.6 passes to every backend: it is looked up when the backend
+# is configured, and not at all for loky, which does not use it (importing
+# multiprocessing would delay the start of a first call's workers).
+_DEFAULT_CONTEXT = object()
+
+
+def _initial_context() -> Any:
+    """The context put in ``Parallel._backend_kwargs`` at construction."""
+    if DEFAULT_MP_CONTEXT is not None or "multiprocessing" in sys.modules:
+        return _default_mp_context()  # free: multiprocessing is loaded
+    return _DEFAULT_CONTEXT if MULTIPROCESSING_USABLE else None
 
 
 def _default_mp_context() -> Any:
     """``DEFAULT_MP_CONTEXT`` (``JOBLIB_START_METHOD``), else mp's default."""
     if DEFAULT_MP_CONTEXT is not None:
         return DEFAULT_MP_CONTEXT
-    return None if mp is None else mp.get_context()
+    if not MULTIPROCESSING_USABLE:
+        return None
+    import multiprocessing
+
+    return multiprocessing.get_context()
 
 
 def register_parallel_backend(name: str, factory: Callable,
@@ -278,7 +298,9 @@ class Parallel(Logger):
         self.pre_dispatch = pre_dispatch
         self.progress = progress
         self._backend_kwargs = collect_backend_kwargs(
-            backend_kwargs, config, _default_mp_context(), max_nbytes=max_nbytes,
+            backend_kwargs, config,
+            _initial_context(),
+            max_nbytes=max_nbytes,
             temp_folder=temp_folder, mmap_mode=mmap_mode, prefer=prefer,
             require=require, verbose=verbose)
         self._backend = self._resolve_backend(backend, active)
@@ -314,10 +336,21 @@ class Parallel(Logger):
             self._abort()
         self._terminate_and_reset()
 
+    def _configure_kwargs(self) -> dict:
+        """The keyword arguments of ``self._backend.configure``."""
+        kwargs = self._backend_kwargs
+        if isinstance(self._backend, LokyBackend):
+            # Loky has its own context; leaving multiprocessing's out also
+            # keeps the executor's reuse test stable across calls.
+            return {k: v for k, v in kwargs.items() if k != "context"}
+        if kwargs.get("context") is _DEFAULT_CONTEXT:
+            kwargs = dict(kwargs, context=_default_mp_context())
+        return kwargs
+
     def _initialize_backend(self) -> int:
         try:
             n_jobs = self._backend.configure(n_jobs=self.n_jobs, parallel=self,
-                                             **self._backend_kwargs)
+                                             **self._configure_kwargs())
         except FallbackToBackend as fallback:
             self._backend = fallback.backend
             return self._initialize_backend()
@@ -460,8 +493,17 @@ class Parallel(Logger):
 
 
 def __getattr__(name: str) -> Any:
-    # joblib 1.6 exposed the loky package here; importing it eagerly would
-    # make ``import joblib.parallel`` slow.
+    # Names of joblib 1.6 resolved on first use: importing loky or
+    # multiprocessing eagerly would make ``import joblib.parallel`` slow.
     if name == "loky":
         return importlib.import_module("loky")
+    if name == "mp":
+        from . import _multiprocessing_helpers
+
+        return _multiprocessing_helpers.mp
+    if name == "TimeoutError":
+        # 1.6 raised (and exported) multiprocessing's; ours subclasses it.
+        from multiprocessing import TimeoutError
+
+        return TimeoutError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

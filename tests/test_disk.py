@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -111,7 +112,7 @@ def test_delete_folder_retries_then_succeeds(tmp_path, monkeypatch):
     monkeypatch.setattr(disk, "RM_SUBDIRS_RETRY_TIME", 0)
     folder = tmp_path / "folder"
     folder.mkdir()
-    real_rmtree = disk.shutil.rmtree
+    real_rmtree = shutil.rmtree
     failures = []
 
     def flaky_rmtree(path, *args, **kwargs):
@@ -120,7 +121,7 @@ def test_delete_folder_retries_then_succeeds(tmp_path, monkeypatch):
             raise PermissionError("file still in use")
         return real_rmtree(path, *args, **kwargs)
 
-    monkeypatch.setattr(disk.shutil, "rmtree", flaky_rmtree)
+    monkeypatch.setattr(shutil, "rmtree", flaky_rmtree)
     delete_folder(folder)
     assert len(failures) == 3 and not folder.exists()
 

@@ -216,3 +216,48 @@ def test_cpu_count_agrees_with_loky(monkeypatch):
             monkeypatch.setenv("LOKY_MAX_CPU_COUNT", value)
         assert cpu_module.cpu_count() == loky.cpu_count()
     assert cpu_module.cpu_count(only_physical_cores=True) == loky.cpu_count(only_physical_cores=True)
+
+
+def test_second_call_reuses_the_first_calls_workers():
+    # The first call runs before multiprocessing is imported, the second one
+    # after: what each passes to the backend must still let loky reuse its
+    # executor (a changed argument would replace the workers).
+    out = run_fresh("""
+        import json, os, sys
+        from joblib import Parallel, delayed
+        first_without_mp = "multiprocessing" not in sys.modules
+        calls = [sorted(set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(40))))
+                 for _ in range(3)]
+        from loky.reusable_executor import _executor_storage
+        workers = sorted(_executor_storage.executor._processes)
+        print(json.dumps({"first_without_mp": first_without_mp, "calls": calls,
+                          "workers": workers}))
+    """)
+    assert out["first_without_mp"] is True
+    used = {pid for pids in out["calls"] for pid in pids}
+    assert used <= set(out["workers"]) and len(out["workers"]) == 2
+
+
+def test_first_call_starts_workers_before_heavy_imports():
+    # Everything the parent imports before starting the warm processes delays
+    # the whole first call: multiprocessing, loky and friends come after.
+    out = run_fresh("""
+        import json, math, sys
+        import joblib
+        import joblib._parallel.backends.loky_backend as lb
+
+        seen = {}
+        prestart = lb.prestart_warm_processes
+        def recording_prestart(n, env=None):
+            seen["loaded"] = sorted(
+                m for m in ("multiprocessing", "loky", "cloudpickle", "concurrent.futures",
+                            "typing", "logging", "inspect", "dataclasses", "ast",
+                            "traceback", "tempfile", "shutil", "pickle", "socket")
+                if m in sys.modules)
+            return prestart(n, env)
+        lb.prestart_warm_processes = recording_prestart
+        out = joblib.Parallel(n_jobs=2)(joblib.delayed(math.sqrt)(i) for i in range(8))
+        seen["ok"] = out == [math.sqrt(i) for i in range(8)]
+        print(json.dumps(seen))
+    """)
+    assert out == {"loaded": [], "ok": True}

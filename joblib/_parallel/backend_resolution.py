@@ -12,7 +12,9 @@ from __future__ import annotations
 import sys
 import warnings
 from types import ModuleType
-from typing import Any
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 from .backends.base import ParallelBackendBase
 

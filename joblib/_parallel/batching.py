@@ -3,10 +3,12 @@ tasks into batches and the auto batch-size estimator."""
 
 from __future__ import annotations
 
-import ast
 import math
 import operator
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    import ast
+    from typing import Any, Callable
 
 __all__ = [
     "eval_expr",
@@ -19,14 +21,15 @@ __all__ = [
 _MAX_EXPR_LENGTH = 30
 _MAX_MAGNITUDE = 10**6
 
-_BINARY_OPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+# ast node class name -> operation (names: ``ast`` is imported only to parse)
+_BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "Add": operator.add,
+    "Sub": operator.sub,
+    "Mult": operator.mul,
+    "Div": operator.truediv,
+    "FloorDiv": operator.floordiv,
+    "Mod": operator.mod,
+    "Pow": operator.pow,
 }
 
 
@@ -49,15 +52,17 @@ def _power(base: float, exponent: float) -> float:
 
 
 def _evaluate(node: ast.AST) -> float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    kind = type(node).__name__
+    if kind == "Constant" and type(node.value) in (int, float):
         return _bounded(node.value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+    if kind == "UnaryOp" and type(node.op).__name__ == "USub":
         return _bounded(-_evaluate(node.operand))
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY_OPS:
+    if kind == "BinOp" and type(node.op).__name__ in _BINARY_OPS:
         left, right = _evaluate(node.left), _evaluate(node.right)
-        if isinstance(node.op, ast.Pow):
+        operation = type(node.op).__name__
+        if operation == "Pow":
             return _bounded(_power(left, right))
-        return _bounded(_BINARY_OPS[type(node.op)](left, right))
+        return _bounded(_BINARY_OPS[operation](left, right))
     raise TypeError(node)
 
 
@@ -92,6 +97,8 @@ def eval_expr(expr: str) -> float:
             f"Expression {expr[:_MAX_EXPR_LENGTH]!r}... is too long. "
             f"Max length is {_MAX_EXPR_LENGTH}, got {len(expr)}."
         )
+    import ast
+
     try:
         return _evaluate(ast.parse(expr, mode="eval").body)
     except (TypeError, SyntaxError, OverflowError, ZeroDivisionError,

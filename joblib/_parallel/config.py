@@ -9,8 +9,9 @@ then the sentinel's default value.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Any
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 from .backend_resolution import (
     default_backend,
@@ -30,14 +31,24 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
 class _Sentinel:
     """Marks a parameter as not explicitly set; carries its default value."""
 
-    default_value: object
+    __slots__ = ("default_value",)
+
+    def __init__(self, default_value: object):
+        self.default_value = default_value
 
     def __repr__(self) -> str:
         return f"default({self.default_value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not _Sentinel:
+            return NotImplemented
+        return self.default_value == other.default_value
+
+    def __hash__(self) -> int:
+        return hash(self.default_value)
 
 
 default_parallel_config = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from .._multiprocessing_helpers import mp
+from .._multiprocessing_helpers import MULTIPROCESSING_USABLE
 
 __all__ = ["cpu_count"]
 
@@ -35,7 +35,7 @@ def cpu_count(only_physical_cores: bool = False) -> int:
     >>> cpu_count() >= 1
     True
     """
-    if mp is None:
+    if not MULTIPROCESSING_USABLE:
         return 1
     if not only_physical_cores and hasattr(os, "sched_getaffinity"):
         # The common case, answered without importing loky: the first call

@@ -12,7 +12,9 @@ import os
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Iterator
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator
 
 from .backend_resolution import registry
 from .batching import split_sizes

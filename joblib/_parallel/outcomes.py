@@ -8,11 +8,12 @@ take effect.
 
 from __future__ import annotations
 
-import multiprocessing
+import sys
 import time
-from typing import Any
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
-from .errors import ParallelTimeoutError
 
 __all__ = ["BatchCompletionCallBack", "TASK_DONE", "TASK_ERROR", "TASK_PENDING"]
 
@@ -99,6 +100,8 @@ class BatchCompletionCallBack:
                 self._register_outcome(dict(status=TASK_DONE, result=result))
             except BaseException as exc:  # noqa: BLE001 - re-raised below
                 if _is_timeout(exc):
+                    from .errors import ParallelTimeoutError  # defined over multiprocessing's
+
                     exc = ParallelTimeoutError()
                 self._register_outcome(dict(status=TASK_ERROR, result=exc))
         return self._return_or_raise()
@@ -115,4 +118,8 @@ class BatchCompletionCallBack:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, (TimeoutError, multiprocessing.TimeoutError))
+    if isinstance(exc, TimeoutError):
+        return True
+    # Only a program that imported multiprocessing can hold its TimeoutError.
+    mp_context = sys.modules.get("multiprocessing.context")
+    return mp_context is not None and isinstance(exc, mp_context.TimeoutError)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any, Iterator
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 from .results import iter_batches
 from .warnings_text import exit_early_message

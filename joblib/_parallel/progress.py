@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 from math import floor, log10, sqrt
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 from ..logger import short_format_time
 
@@ -19,7 +20,6 @@ __all__ = ["ProgressEvent", "verbosity_filter",
 STDOUT_VERBOSITY = 50
 
 
-@dataclass(frozen=True)
 class ProgressEvent:
     """One completed task, as passed to ``Parallel(progress=callable)``.
 
@@ -39,12 +39,38 @@ class ProgressEvent:
         Seconds since the call started.
     """
 
-    index: int
-    duration: float
-    batch_size: int
-    n_completed: int
-    n_total: int | None
-    elapsed: float
+    # A plain immutable class rather than a dataclass: ``dataclasses`` would
+    # add its imports (inspect, ...) to ``import joblib.parallel``.
+    __slots__ = ("index", "duration", "batch_size", "n_completed", "n_total", "elapsed")
+
+    def __init__(self, index: int, duration: float, batch_size: int,
+                 n_completed: int, n_total: int | None, elapsed: float):
+        for name, value in zip(self.__slots__, (index, duration, batch_size,
+                                                n_completed, n_total, elapsed)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ProgressEvent is immutable: cannot set {name!r}")
+
+    __delattr__ = __setattr__
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ProgressEvent:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"ProgressEvent({fields})"
+
+    def __reduce__(self):
+        return ProgressEvent, self._values()
 
 
 def verbosity_filter(index: int, verbose: int) -> bool:

@@ -4,9 +4,10 @@ completion order) on the call's condition variable, never by polling."""
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
-from .errors import ParallelTimeoutError
 from .outcomes import TASK_ERROR, TASK_PENDING
 
 __all__ = ["iter_batches"]
@@ -64,6 +65,8 @@ def _wait(call: Any, deadline: float | None, on_expiry: Any) -> None:
     remaining = deadline - time.monotonic()
     if remaining <= 0 or not call.cond.wait(min(remaining, _INTERRUPT_CHECK_SECONDS)):
         if time.monotonic() >= deadline:
+            from .errors import ParallelTimeoutError  # imports multiprocessing
+
             call.record_outcome(on_expiry, TASK_ERROR,
                                 ParallelTimeoutError(call.parallel.timeout))
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, Callable, Iterable, Iterator
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Iterator
 
 from .dispatch import CallState
 from .progress import ProgressEvent

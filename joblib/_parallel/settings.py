@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Any
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 from ..disk import memstr_to_bytes
 from .config import default_parallel_config, get_param

@@ -8,7 +8,9 @@ import os
 import threading
 import warnings
 from abc import ABCMeta, abstractmethod
-from typing import Any, Callable, Iterator
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator
 
 from ..cpu import cpu_count
 

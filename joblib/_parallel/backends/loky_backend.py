@@ -3,7 +3,7 @@ with automatic memmapping of large arrays (``joblib.executor``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+TYPE_CHECKING = False  # typing stays unimported at run time
 
 from .base import FallbackToBackend, ParallelBackendBase
 from .loky_boot import (discard_warm_processes, prestart_warm_processes,
@@ -13,6 +13,7 @@ from .n_jobs import check_not_zero, normalize_n_jobs, process_pool_guard
 from .sequential import SequentialBackend
 
 if TYPE_CHECKING:  # annotations only: keep ``import joblib.parallel`` light
+    from typing import Any, Callable
     from concurrent.futures import Future
 
 __all__ = ["LokyBackend"]

@@ -16,11 +16,10 @@ process at start-up: it must stay free of heavy imports.
 
 from __future__ import annotations
 
-import io
+import _socket  # the C module: ``socket`` would add ~5 ms before the spawn
+import array
 import os
-import pickle
 import signal
-import socket
 import struct
 import sys
 import threading
@@ -58,7 +57,8 @@ def warm_start_supported() -> bool:
     return (
         os.name == "posix"
         and hasattr(os, "posix_spawn")
-        and hasattr(socket, "send_fds")
+        and hasattr(_socket, "SCM_RIGHTS")
+        and hasattr(_socket.socket, "sendmsg")
         and bool(sys.executable)
     )
 
@@ -66,7 +66,7 @@ def warm_start_supported() -> bool:
 class WarmProcess:
     """A started interpreter waiting for its loky worker's process object."""
 
-    def __init__(self, pid: int, sock: socket.socket, env: dict | None):
+    def __init__(self, pid: int, sock: _socket.socket, env: dict | None):
         self.pid = pid
         self.env = dict(env or {})
         self._sock = sock
@@ -81,7 +81,8 @@ class WarmProcess:
             raise ValueError(f"cannot pass {len(fds)} file descriptors to a "
                              f"worker; at most {_MAX_FDS} are supported")
         header = _HEADER.pack(len(payload), len(fds))
-        socket.send_fds(self._sock, [header], fds)
+        fd_array = array.array("i", fds)
+        self._sock.sendmsg([header], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fd_array)])
         self._sock.sendall(payload)
         return self._sock.detach()
 
@@ -107,7 +108,7 @@ def _joblib_root() -> str:
 
 def spawn_warm_process(env: dict | None = None) -> WarmProcess:
     """Start one warm process whose environment is ``os.environ`` + ``env``."""
-    parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    parent_sock, child_sock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         child_fd = child_sock.fileno()
         os.set_inheritable(child_fd, True)
@@ -186,7 +187,7 @@ class _SentFd:
         return _RECEIVED_FDS[self.index]
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
+def _recv_exact(sock, size: int) -> bytes:
     chunks, remaining = [], size
     while remaining:
         chunk = sock.recv(min(remaining, 1 << 20))
@@ -197,8 +198,10 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _receive_start_up_data(sock: socket.socket):
+def _receive_start_up_data(sock):
     """``(payload, fds)`` from the parent, or ``None`` if it went away."""
+    import socket
+
     data, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, _MAX_FDS)
     if not data:
         return None
@@ -213,6 +216,8 @@ def _receive_start_up_data(sock: socket.socket):
 def _warm_main(fd: int) -> None:
     """Entry point of a warm process (run with ``python -c``)."""
     global _PARENT_SOCKET
+    import socket
+
     sock = _PARENT_SOCKET = socket.socket(fileno=fd)
     sock.set_inheritable(False)  # the sentinel must not outlive this process
     exitcode = 1
@@ -220,6 +225,9 @@ def _warm_main(fd: int) -> None:
         # What every worker needs, imported while the parent gets ready.
         import loky.backend.popen_loky_posix  # noqa: F401
         import loky.process_executor  # noqa: F401
+        import io
+        import pickle
+
         from loky.backend import spawn
         from multiprocessing import process
 

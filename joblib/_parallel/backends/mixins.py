@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
-from ..._multiprocessing_helpers import mp
+from ..._multiprocessing_helpers import MULTIPROCESSING_USABLE
 from ..batching import next_batch_size, smoothed_duration
 from .n_jobs import normalize_n_jobs
 from .traceback_capture import capture_traceback, unwrap_outcome
@@ -74,7 +76,7 @@ class PoolManagerMixin:
 
     def effective_n_jobs(self, n_jobs) -> int:
         """Return the number of workers for ``n_jobs`` (1 without mp)."""
-        if mp is None and n_jobs != 0:
+        if not MULTIPROCESSING_USABLE and n_jobs != 0:
             return 1
         return normalize_n_jobs(n_jobs)
 
@@ -104,4 +106,4 @@ class PoolManagerMixin:
         self.terminate()
         if ensure_ready:
             self.configure(n_jobs=self.parallel.n_jobs, parallel=self.parallel,
-                           **self.parallel._backend_kwargs)
+                           **self.parallel._configure_kwargs())

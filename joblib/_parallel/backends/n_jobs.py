@@ -3,9 +3,10 @@ process pools to one job."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
-from ..._multiprocessing_helpers import mp
+from ..._multiprocessing_helpers import MULTIPROCESSING_USABLE
 from ..cpu import cpu_count
 
 __all__ = ["normalize_n_jobs", "check_not_zero", "process_pool_guard",
@@ -56,9 +57,12 @@ def process_pool_guard(n_jobs, *, kind: str, nesting_level, in_main_thread: bool
     ``kind`` is ``'Loky'`` or ``'Multiprocessing'``.  Returns None when
     nothing prevents starting a pool.
     """
-    if mp is None:
+    if not MULTIPROCESSING_USABLE:
         return 1
-    if mp.current_process().daemon:
+    # A daemonic multiprocessing child has imported multiprocessing; a process
+    # that has not cannot be one (and need not pay for that import here).
+    mp_process = sys.modules.get("multiprocessing.process")
+    if mp_process is not None and mp_process.current_process().daemon:
         # Daemonic processes cannot have children.
         if n_jobs != 1:
             msg = _DASK_DAEMON_MSG if inside_dask_worker() else (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 from .base import FallbackToBackend, ParallelBackendBase
 from .mixins import PoolManagerMixin

@@ -12,14 +12,14 @@ Python-level lock.
 
 from __future__ import annotations
 
-import logging
 import threading
-from queue import Empty, SimpleQueue
-from typing import Any, Callable
+from _queue import Empty, SimpleQueue  # as queue's, without importing queue
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 __all__ = ["ThreadWorkers", "TaskOutcome"]
 
-_LOGGER = logging.getLogger("joblib")
 
 
 class TaskOutcome:
@@ -101,7 +101,10 @@ class ThreadWorkers:
             try:
                 callback(outcome)
             except Exception:  # noqa: BLE001 - as concurrent.futures: log, go on
-                _LOGGER.exception("exception calling callback for %r", outcome)
+                import logging
+
+                logging.getLogger("joblib").exception(
+                    "exception calling callback for %r", outcome)
 
     def cancel_pending(self) -> None:
         """Fail the queued (not yet started) tasks as cancelled."""

@@ -4,8 +4,9 @@ traceback (and could choke on an unpicklable exception)."""
 
 from __future__ import annotations
 
-import traceback
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 __all__ = ["capture_traceback", "unwrap_outcome", "RemoteTraceback"]
 
@@ -30,6 +31,8 @@ class _ExceptionWithTraceback:
     """Pickles as the exception, with the remote traceback as its cause."""
 
     def __init__(self, exc: BaseException):
+        import traceback  # only on the error path
+
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.exc = exc
         self.tb = '\n"""\n%s"""' % text
