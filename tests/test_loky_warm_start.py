@@ -261,3 +261,22 @@ def test_first_call_starts_workers_before_heavy_imports():
         print(json.dumps(seen))
     """)
     assert out == {"loaded": [], "ok": True}
+
+
+@pytest.mark.parametrize("n_fds", [0, 3])
+def test_hand_over_reaches_the_warm_process(tmp_path, n_fds):
+    # A bare hand-over: the payload and the descriptors arrive, in order.
+    # The payload is not a loky worker, so the warm process reports the
+    # unpickling error and exits 1 instead of running one.
+    files = [open(tmp_path / f"f{i}", "w") for i in range(n_fds)]
+    process = loky_boot.spawn_warm_process()
+    try:
+        sentinel = process.hand_over(b"not a pickle", [f.fileno() for f in files])
+        ready, _, _ = select.select([sentinel], [], [], 60)
+        assert ready
+        _, status = os.waitpid(process.pid, 0)
+        os.close(sentinel)
+    finally:
+        for f in files:
+            f.close()
+    assert os.waitstatus_to_exitcode(status) == 1

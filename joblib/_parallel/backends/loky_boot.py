@@ -81,8 +81,8 @@ class WarmProcess:
             raise ValueError(f"cannot pass {len(fds)} file descriptors to a "
                              f"worker; at most {_MAX_FDS} are supported")
         header = _HEADER.pack(len(payload), len(fds))
-        fd_array = array.array("i", fds)
-        self._sock.sendmsg([header], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fd_array)])
+        ancillary = [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+        self._sock.sendmsg([header], ancillary)
         self._sock.sendall(payload)
         return self._sock.detach()
 
@@ -112,10 +112,13 @@ def spawn_warm_process(env: dict | None = None) -> WarmProcess:
     try:
         child_fd = child_sock.fileno()
         os.set_inheritable(child_fd, True)
+        # This joblib's folder comes first for this one import only: left
+        # there it could shadow the standard library (an installed joblib
+        # lives in site-packages) until the parent's sys.path is applied.
         code = (
             "import sys; sys.path.insert(0, %r); "
             "from joblib._parallel.backends.loky_boot import _warm_main; "
-            "_warm_main(%d)" % (_joblib_root(), child_fd)
+            "del sys.path[0]; _warm_main(%d)" % (_joblib_root(), child_fd)
         )
         full_env = {**os.environ, **(env or {})}
         pid = os.posix_spawn(
