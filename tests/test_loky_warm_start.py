@@ -280,3 +280,55 @@ def test_hand_over_reaches_the_warm_process(tmp_path, n_fds):
         for f in files:
             f.close()
     assert os.waitstatus_to_exitcode(status) == 1
+
+
+def test_first_call_worker_crash_then_recovery():
+    # A worker that dies during the very first call: loky's error with the
+    # exit code, then a working second call, and no process left behind.
+    out = run_fresh("""
+        import json, os
+        import psutil
+        from joblib import Parallel, delayed
+        from loky.process_executor import TerminatedWorkerError
+
+        def die_on(i):
+            if i == 3:
+                os._exit(7)
+            return i
+
+        try:
+            Parallel(n_jobs=2)(delayed(die_on)(i) for i in range(10))
+        except TerminatedWorkerError as exc:
+            error = str(exc)
+        second = Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(10))
+        workers = [c for c in psutil.Process().children() if "loky_boot" in " ".join(c.cmdline())]
+        from loky.reusable_executor import _executor_storage
+        _executor_storage.executor.shutdown(wait=True)
+        gone, alive = psutil.wait_procs(workers, timeout=30)
+        print(json.dumps({"error": error, "second": second, "workers": len(workers),
+                          "alive": [p.pid for p in alive]}))
+    """)
+    assert "EXIT(7)" in out["error"]
+    assert out["second"] == list(range(10))
+    assert out["workers"] == 2 and out["alive"] == []
+
+
+def test_first_call_from_a_thread():
+    # Warm processes belong to the thread that started them (loky keeps one
+    # executor per thread); a first call made in a thread uses them too.
+    out = run_fresh("""
+        import json, os, threading
+        from joblib import Parallel, delayed
+        from joblib._parallel.backends import loky_boot
+
+        result = {}
+        def run():
+            result["pids"] = sorted(set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(20))))
+            result["waiting"] = loky_boot.warm_processes_waiting()
+        thread = threading.Thread(target=run)
+        thread.start(); thread.join()
+        result["main_waiting"] = loky_boot.warm_processes_waiting()
+        print(json.dumps(result))
+    """)
+    assert out["pids"] and os.getpid() not in out["pids"]
+    assert out["waiting"] is False and out["main_waiting"] is False
