@@ -64,9 +64,9 @@ class CustomThreadBackend(ParallelBackendBase):
 
 def loky_worker_pids() -> set[int]:
     """PIDs of loky's reusable executor workers (kept alive by design)."""
-    import loky.reusable_executor as reusable
+    from joblib._parallel.memmapping.executor import current_reusable_executor
 
-    executor = getattr(reusable._executor_storage, "executor", None)
+    executor = current_reusable_executor()
     if executor is None or not executor._processes:
         return set()
     return set(executor._processes)

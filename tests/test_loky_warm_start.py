@@ -51,8 +51,8 @@ def test_first_call_workers_are_the_warm_processes():
         loky_boot.spawn_warm_process = recording_spawn
 
         pids = joblib.Parallel(n_jobs=2)(joblib.delayed(os.getpid)() for _ in range(40))
-        from loky.reusable_executor import _executor_storage
-        workers = sorted(_executor_storage.executor._processes)
+        from joblib._parallel.memmapping.executor import current_reusable_executor
+        workers = sorted(current_reusable_executor()._processes)
         print(json.dumps({"started": started, "task_pids": sorted(set(pids)),
                           "workers": workers, "waiting": loky_boot.warm_processes_waiting()}))
     """)
@@ -228,8 +228,8 @@ def test_second_call_reuses_the_first_calls_workers():
         first_without_mp = "multiprocessing" not in sys.modules
         calls = [sorted(set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(40))))
                  for _ in range(3)]
-        from loky.reusable_executor import _executor_storage
-        workers = sorted(_executor_storage.executor._processes)
+        from joblib._parallel.memmapping.executor import current_reusable_executor
+        workers = sorted(current_reusable_executor()._processes)
         print(json.dumps({"first_without_mp": first_without_mp, "calls": calls,
                           "workers": workers}))
     """)
@@ -302,8 +302,8 @@ def test_first_call_worker_crash_then_recovery():
             error = str(exc)
         second = Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(10))
         workers = [c for c in psutil.Process().children() if "loky_boot" in " ".join(c.cmdline())]
-        from loky.reusable_executor import _executor_storage
-        _executor_storage.executor.shutdown(wait=True)
+        from joblib._parallel.memmapping.executor import current_reusable_executor
+        current_reusable_executor().shutdown(wait=True)
         gone, alive = psutil.wait_procs(workers, timeout=30)
         print(json.dumps({"error": error, "second": second, "workers": len(workers),
                           "alive": [p.pid for p in alive]}))
@@ -332,3 +332,43 @@ def test_first_call_from_a_thread():
     """)
     assert out["pids"] and os.getpid() not in out["pids"]
     assert out["waiting"] is False and out["main_waiting"] is False
+
+
+def test_tracker_descriptors_of_every_known_loky_layout_are_forwarded():
+    from joblib._parallel.backends.loky_warm import WarmPopen, _UnknownLayout
+
+    popen = WarmPopen.__new__(WarmPopen)  # no launch: only the remapping
+    popen._fds = []
+    new_layout = {"sys_path": ["/x"], "tracker_fd": 11, "mp_tracker_fd": 12}
+    popen._send_tracker_fds(new_layout)
+    assert (new_layout["tracker_fd"], new_layout["mp_tracker_fd"]) == (0, 1)
+    old_layout = {"tracker_args": {"pid": 5, "fd": 13}, "mp_tracker_args": {"fd": 14, "pid": 6}}
+    popen._send_tracker_fds(old_layout)
+    assert old_layout == {"tracker_args": {"pid": 5, "fd": 2}, "mp_tracker_args": {"fd": 3, "pid": 6}}
+    assert popen._fds == [11, 12, 13, 14]
+    # A descriptor somewhere unknown: the launch falls back to loky's own.
+    with pytest.raises(_UnknownLayout):
+        popen._send_tracker_fds({"tracker_fd": 11, "future_tracker": {"fd": 15}})
+
+
+def test_unknown_layout_falls_back_to_lokys_launcher(monkeypatch):
+    # With a preparation data layout the warm start cannot forward, workers
+    # are launched by loky itself and the call still works.
+    out = run_fresh("""
+        import json, os
+        from loky.backend import spawn
+        real = spawn.get_preparation_data
+        def with_unknown_descriptor(*args, **kwargs):
+            data = real(*args, **kwargs)
+            data["future_tracker"] = {"fd": 0}
+            return data
+        spawn.get_preparation_data = with_unknown_descriptor
+        import psutil
+        from joblib import Parallel, delayed
+        pids = Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(10))
+        cmdlines = [" ".join(c.cmdline()) for c in psutil.Process().children()
+                    if c.pid in set(pids)]
+        print(json.dumps({"cmdlines": cmdlines}))
+    """)
+    assert out["cmdlines"]
+    assert all("popen_loky_posix" in c for c in out["cmdlines"])

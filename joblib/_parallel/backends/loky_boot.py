@@ -172,6 +172,27 @@ def discard_warm_processes() -> None:
         waiting.pop().discard()
 
 
+# Where loky's preparation data holds the resource trackers' descriptors:
+# top-level keys since loky 3.5.6, ``{"fd": ...}`` sub-dicts before.
+TRACKER_FD_PATHS = (("tracker_fd",), ("mp_tracker_fd",),
+                    ("tracker_args", "fd"), ("mp_tracker_args", "fd"))
+
+
+def tracker_fd_slots(prep_data: dict) -> list:
+    """``(container, key)`` of every tracker descriptor in ``prep_data``."""
+    slots = []
+    for *parents, key in TRACKER_FD_PATHS:
+        container = prep_data
+        for parent in parents:
+            container = container.get(parent)
+            if not isinstance(container, dict):
+                break
+        else:
+            if isinstance(container.get(key), int):
+                slots.append((container, key))
+    return slots
+
+
 # --- in the warm process -----------------------------------------------------
 
 
@@ -245,9 +266,8 @@ def _warm_main(fd: int) -> None:
         process.current_process()._inheriting = True
         try:
             prep_data = pickle.load(stream)
-            for key in ("tracker_fd", "mp_tracker_fd"):
-                if prep_data.get(key) is not None:
-                    prep_data[key] = fds[prep_data[key]]
+            for container, key in tracker_fd_slots(prep_data):
+                container[key] = fds[container[key]]
             spawn.prepare(prep_data)
             process_obj = pickle.load(stream)
         finally:

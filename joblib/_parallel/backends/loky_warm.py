@@ -18,7 +18,8 @@ from loky.backend.process import LokyProcess
 from multiprocessing import util
 from multiprocessing.context import set_spawning_popen
 
-from .loky_boot import _SentFd, spawn_warm_process, take_warm_process, warm_start_supported
+from .loky_boot import (_SentFd, spawn_warm_process, take_warm_process, tracker_fd_slots,
+                        warm_start_supported)
 
 __all__ = ["WARM_CONTEXT"]
 
@@ -33,6 +34,15 @@ class WarmPopen(LokyPopen):
         self._fds.append(fd)
         return len(self._fds) - 1
 
+    def _send_tracker_fds(self, prep_data: dict) -> None:
+        """Replace the trackers' descriptors by indices of fds to send."""
+        slots = tracker_fd_slots(prep_data)
+        if _holds_descriptor(prep_data, {(id(c), k) for c, k in slots}):
+            # A loky whose preparation data we do not know how to forward.
+            raise _UnknownLayout
+        for container, key in slots:
+            container[key] = self.duplicate_for_child(container[key])
+
     def _launch(self, process_obj) -> None:
         payload = BytesIO()
         set_spawning_popen(self)
@@ -40,9 +50,7 @@ class WarmPopen(LokyPopen):
             prep_data = spawn.get_preparation_data(
                 process_obj._name, getattr(process_obj, "init_main_module", True)
             )
-            for key in ("tracker_fd", "mp_tracker_fd"):
-                if prep_data.get(key) is not None:
-                    prep_data[key] = self.duplicate_for_child(prep_data[key])
+            self._send_tracker_fds(prep_data)
             reduction.dump(prep_data, payload)
             reduction.dump(process_obj, payload)
         finally:
@@ -71,6 +79,24 @@ class WarmPopen(LokyPopen):
         util.Finalize(self, os.close, (sentinel,))
 
 
+class _UnknownLayout(Exception):
+    """Loky's preparation data holds a descriptor we cannot forward."""
+
+
+def _holds_descriptor(data: dict, known: set) -> bool:
+    """True if a key naming a file descriptor or handle, other than the
+    ``known`` ``(id(container), key)`` slots, holds a number."""
+    for key, value in data.items():
+        if isinstance(value, dict) and _holds_descriptor(value, known):
+            return True
+        if not isinstance(key, str) or (id(data), key) in known:
+            continue
+        if key in ("fd", "fh") or key.endswith(("_fd", "_fh")):
+            if isinstance(value, int) and not isinstance(value, bool):
+                return True
+    return False
+
+
 class WarmLokyProcess(LokyProcess):
     """``LokyProcess`` launched through :class:`WarmPopen`."""
 
@@ -83,7 +109,10 @@ class WarmLokyProcess(LokyProcess):
 
     @staticmethod
     def _Popen(process_obj):
-        return WarmPopen(process_obj)
+        try:
+            return WarmPopen(process_obj)
+        except _UnknownLayout:
+            return LokyPopen(process_obj)  # loky's own launcher, as usual
 
 
 class WarmLokyContext(LokyContext):

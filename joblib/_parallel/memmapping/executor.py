@@ -140,13 +140,24 @@ class MemmappingExecutor(_ReusablePoolExecutor):
         return cached
 
 
+def current_reusable_executor():
+    """Loky's reusable executor of this thread (or process), or ``None``.
+
+    loky 3.7 keeps one per thread; earlier releases one per process.
+    """
+    from loky import reusable_executor
+
+    storage = getattr(reusable_executor, "_executor_storage", None)
+    if storage is not None:
+        return getattr(storage, "executor", None)
+    return getattr(reusable_executor, "_executor", None)
+
+
 def _can_reuse(cls, args: dict) -> bool:
     """Decide loky's ``reuse`` flag from the settings of the previous call."""
-    from loky.reusable_executor import _executor_storage
-
     previous = getattr(_last_args, "value", None)
     _last_args.value = args
-    current = getattr(_executor_storage, "executor", None)
+    current = current_reusable_executor()
     if current is not None and not isinstance(current, cls):
         # A plain loky executor has no memmapping reducers: replace it.
         return False
