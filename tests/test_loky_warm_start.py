@@ -372,3 +372,20 @@ def test_unknown_layout_falls_back_to_lokys_launcher(monkeypatch):
     """)
     assert out["cmdlines"]
     assert all("popen_loky_posix" in c for c in out["cmdlines"])
+
+
+def test_start_method_chosen_in_loky_is_honoured():
+    out = run_fresh("""
+        import json, os
+        from loky.backend.context import set_start_method
+        set_start_method("loky_init_main")
+        import psutil
+        from joblib import Parallel, delayed
+        from joblib._parallel.memmapping.executor import current_reusable_executor
+        pids = set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(10)))
+        cmdlines = [" ".join(c.cmdline()) for c in psutil.Process().children() if c.pid in pids]
+        method = current_reusable_executor()._context.get_start_method()
+        print(json.dumps({"method": method, "cmdlines": cmdlines}))
+    """)
+    assert out["method"] == "loky_init_main"
+    assert out["cmdlines"] and all("popen_loky_posix" in c for c in out["cmdlines"])

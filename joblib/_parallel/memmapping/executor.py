@@ -102,11 +102,9 @@ class MemmappingExecutor(_ReusablePoolExecutor):
             )
         else:
             job_reducers, result_reducers = {}, {}
-        from ..backends.loky_warm import WARM_CONTEXT
-
         executor, is_reused = super().get_reusable_executor(
             n_jobs,
-            context=WARM_CONTEXT,
+            context=_worker_context(),
             job_reducers=job_reducers,
             result_reducers=result_reducers,
             reuse=reuse,
@@ -138,6 +136,16 @@ class MemmappingExecutor(_ReusablePoolExecutor):
         if cached is None:
             cached = self._cached_temp_folder = self._temp_folder_manager.resolve_temp_folder_name()
         return cached
+
+
+def _worker_context():
+    """Warm-start workers for loky's default start method; a start method
+    chosen with ``loky.backend.context.set_start_method`` is left to loky."""
+    from loky.backend.context import get_start_method
+
+    from ..backends.loky_warm import WARM_CONTEXT
+
+    return WARM_CONTEXT if get_start_method() in (None, "loky") else None
 
 
 def current_reusable_executor():
