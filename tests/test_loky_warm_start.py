@@ -389,3 +389,19 @@ def test_start_method_chosen_in_loky_is_honoured():
     """)
     assert out["method"] == "loky_init_main"
     assert out["cmdlines"] and all("popen_loky_posix" in c for c in out["cmdlines"])
+
+
+def test_workers_do_not_inherit_the_parents_descriptors():
+    # An inheritable pipe of the parent must not stay open in the workers:
+    # once the parent closes its write end, the reader sees end of file.
+    out = run_fresh("""
+        import json, os, select
+        read_end, write_end = os.pipe()
+        os.set_inheritable(write_end, True)
+        from joblib import Parallel, delayed
+        pids = Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(10))
+        os.close(write_end)
+        ready, _, _ = select.select([read_end], [], [], 5)
+        print(json.dumps({"eof": bool(ready) and os.read(read_end, 1) == b""}))
+    """)
+    assert out == {"eof": True}

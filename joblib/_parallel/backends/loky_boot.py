@@ -106,6 +106,48 @@ def _joblib_root() -> str:
     return os.path.dirname(package_dir)
 
 
+def _inheritable_fds(keep: int) -> list[int]:
+    """This process's inheritable descriptors above 2, except ``keep``."""
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(listing)
+            break
+        except OSError:
+            continue
+    else:
+        return []
+    fds = []
+    for name in names:
+        fd = int(name)
+        if fd <= 2 or fd == keep:
+            continue
+        try:
+            if os.get_inheritable(fd):
+                fds.append(fd)
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    return fds
+
+
+def _spawn(argv: list[str], env: dict, keep: int) -> int:
+    """``posix_spawn`` passing only stdio and ``keep`` to the child.
+
+    Loky's launcher closes every other descriptor in its children; an
+    inheritable pipe end of the parent left open in a worker would, for
+    instance, hide the end of file its reader waits for.
+    """
+    for attempt in range(3):
+        close = [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds(keep)]
+        try:
+            return os.posix_spawn(argv[0], argv, env, file_actions=close,
+                                  setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+        except OSError:
+            # A descriptor closed by another thread since it was listed.
+            if attempt == 2 or not close:
+                raise
+    raise AssertionError("unreachable")
+
+
 def spawn_warm_process(env: dict | None = None) -> WarmProcess:
     """Start one warm process whose environment is ``os.environ`` + ``env``."""
     parent_sock, child_sock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -121,10 +163,7 @@ def spawn_warm_process(env: dict | None = None) -> WarmProcess:
             "del sys.path[0]; _warm_main(%d)" % (_joblib_root(), child_fd)
         )
         full_env = {**os.environ, **(env or {})}
-        pid = os.posix_spawn(
-            sys.executable, [sys.executable, "-c", code], full_env,
-            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
-        )
+        pid = _spawn([sys.executable, "-c", code], full_env, keep=child_fd)
     except BaseException:
         parent_sock.close()
         raise
