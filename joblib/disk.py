@@ -10,6 +10,7 @@ import errno
 import os
 import sys
 import time
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Callable

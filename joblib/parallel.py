@@ -19,6 +19,7 @@ import threading
 import time
 import warnings
 import weakref
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterable
@@ -128,7 +129,6 @@ if MULTIPROCESSING_USABLE:
         import multiprocessing
 
         DEFAULT_MP_CONTEXT = multiprocessing.get_context(method=_start_method)
-
 
 
 # Stands in ``Parallel._backend_kwargs`` for multiprocessing's default

@@ -448,3 +448,20 @@ def test_progress_true_uses_tqdm_when_installed(monkeypatch, no_leaks):
     assert out == [i * i for i in range(12)]
     assert len(bars) == 1 and bars[0].total == 12
     assert bars[0].n == 12 and bars[0].closed
+
+
+def test_progress_event_is_immutable_value():
+    import pickle
+
+    from joblib.parallel import ProgressEvent
+
+    event = ProgressEvent(index=1, duration=0.5, batch_size=2, n_completed=3,
+                          n_total=None, elapsed=1.0)
+    assert pickle.loads(pickle.dumps(event)) == event
+    assert hash(pickle.loads(pickle.dumps(event))) == hash(event)
+    assert repr(event) == ("ProgressEvent(index=1, duration=0.5, batch_size=2, "
+                           "n_completed=3, n_total=None, elapsed=1.0)")
+    with pytest.raises(AttributeError, match="immutable"):
+        event.index = 2
+    with pytest.raises(AttributeError, match="immutable"):
+        del event.index

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import warnings
 from types import ModuleType
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any

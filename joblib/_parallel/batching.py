@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     import ast

@@ -9,6 +9,7 @@ then the sentinel's default value.
 from __future__ import annotations
 
 import threading
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any

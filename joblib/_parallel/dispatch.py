@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections import deque
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterator

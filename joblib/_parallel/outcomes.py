@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Iterator

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from math import floor, log10, sqrt
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -52,7 +53,8 @@ class ProgressEvent:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"ProgressEvent is immutable: cannot set {name!r}")
 
-    __delattr__ = __setattr__
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ProgressEvent is immutable: cannot delete {name!r}")
 
     def _values(self) -> tuple:
         return tuple(getattr(self, name) for name in self.__slots__)

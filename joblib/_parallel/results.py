@@ -4,6 +4,7 @@ completion order) on the call's condition variable, never by polling."""
 from __future__ import annotations
 
 import time
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Iterator

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterable, Iterator

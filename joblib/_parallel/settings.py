@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from numbers import Integral
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any

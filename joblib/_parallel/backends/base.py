@@ -8,6 +8,7 @@ import os
 import threading
 import warnings
 from abc import ABCMeta, abstractmethod
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterator

@@ -44,6 +44,7 @@ def _waiting() -> list["WarmProcess"]:
         _local.waiting = []
         return _local.waiting
 
+
 # In a warm process: the descriptors received from the parent, looked up by
 # the ``_SentFd`` placeholders of the process object being unpickled.
 _RECEIVED_FDS: list[int] = []
@@ -85,6 +86,15 @@ class WarmProcess:
         self._sock.sendmsg([header], ancillary)
         self._sock.sendall(payload)
         return self._sock.detach()
+
+    def try_hand_over(self, payload: bytes | memoryview, fds: list[int]) -> int | None:
+        """:meth:`hand_over`, or ``None`` (after :meth:`discard`, whose wait
+        status is kept in ``self.status``) if the process died before."""
+        try:
+            return self.hand_over(payload, fds)
+        except OSError:
+            self.status = self.discard()
+            return None
 
     def discard(self) -> int | None:
         """Kill the process (it never ran any work), reap it and return its
@@ -136,16 +146,17 @@ def _spawn(argv: list[str], env: dict, keep: int) -> int:
     inheritable pipe end of the parent left open in a worker would, for
     instance, hide the end of file its reader waits for.
     """
-    for attempt in range(3):
+    attempts = 3
+    while True:
         close = [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds(keep)]
         try:
             return os.posix_spawn(argv[0], argv, env, file_actions=close,
                                   setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
         except OSError:
             # A descriptor closed by another thread since it was listed.
-            if attempt == 2 or not close:
+            attempts -= 1
+            if not attempts or not close:
                 raise
-    raise AssertionError("unreachable")
 
 
 def spawn_warm_process(env: dict | None = None) -> WarmProcess:

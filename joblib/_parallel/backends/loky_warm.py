@@ -55,24 +55,19 @@ class WarmPopen(LokyPopen):
             reduction.dump(process_obj, payload)
         finally:
             set_spawning_popen(None)
+        # A waiting warm process if there is one (it may have died since it
+        # was started: then a new one), else a new one.
         warm = take_warm_process(process_obj.env)
-        if warm is not None:
-            try:
-                sentinel = warm.hand_over(payload.getbuffer(), self._fds)
-            except OSError:
-                warm.discard()  # it died before adopting the worker
-                warm = None
-        if warm is None:
+        sentinel = None if warm is None else warm.try_hand_over(payload.getbuffer(), self._fds)
+        if sentinel is None:
             warm = spawn_warm_process(process_obj.env)
-            try:
-                sentinel = warm.hand_over(payload.getbuffer(), self._fds)
-            except OSError as exc:
-                status = warm.discard()
-                raise RuntimeError(
-                    f"The worker process {warm.pid} for {process_obj.name} exited "
-                    "before it could be given its work (wait status "
-                    f"{status}); its error output, if any, is above."
-                ) from exc
+            sentinel = warm.try_hand_over(payload.getbuffer(), self._fds)
+        if sentinel is None:
+            raise RuntimeError(
+                f"The worker process {warm.pid} for {process_obj.name} exited "
+                f"before it could be given its work (wait status {warm.status}); "
+                "its error output, if any, is above."
+            )
         util.debug(f"handed loky worker {process_obj.name} to warm process {warm.pid}")
         self.pid = warm.pid
         self.sentinel = sentinel

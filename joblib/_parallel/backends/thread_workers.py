@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import threading
 from _queue import Empty, SimpleQueue  # as queue's, without importing queue
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable
 
 __all__ = ["ThreadWorkers", "TaskOutcome"]
-
 
 
 class TaskOutcome:
