@@ -29,11 +29,12 @@ _STOP_GRACE_SECONDS = 5.0
 class ProcessWorker:
     """One worker process and the parent's view of it."""
 
-    def __init__(self, process: Any, conn: Any):
+    def __init__(self, process: Any, conn: Any, state: Any):
         self.process = process
         self.conn = conn
-        self.queue: deque = deque()  # indices sent, in the order it runs them
-        self.started = 0.0           # when queue[0] started (monotonic)
+        self.state = state           # [index running or -1, its start]
+        self.queue: deque = deque()  # indices sent and not reported yet
+        self.sent_at = 0.0
         # Set by its first message: a task's clock must not include the
         # start of the interpreter (a second or more on a loaded machine).
         self.ready = False
@@ -72,12 +73,13 @@ class ProcessPool:
 
     def _spawn(self) -> ProcessWorker:
         parent_conn, child_conn = self._context.Pipe(duplex=True)
+        state = self._context.RawArray("d", [-1.0, 0.0])
         process = self._context.Process(
-            target=process_main, args=(child_conn, *self._init),
+            target=process_main, args=(child_conn, state, *self._init),
             name="joblib-fault-tolerant-worker")
         process.start()
         child_conn.close()
-        return ProcessWorker(process, parent_conn)
+        return ProcessWorker(process, parent_conn, state)
 
     # -- work ----------------------------------------------------------
     def pack(self, nested: Any, items: list) -> tuple:
@@ -130,8 +132,8 @@ class ProcessPool:
                 if data == _READY:
                     worker.ready = True
                     continue
-                events.append(("result", worker) + _load_outcome(
-                    data, worker))
+                for item in pickle.loads(data):
+                    events.append(("result", worker) + _load_outcome(item, worker))
         except (EOFError, OSError):
             dead = True
         if dead:
@@ -154,15 +156,24 @@ class ProcessPool:
         except OSError:  # full (a wake-up is pending anyway) or closed
             pass
 
-    def replace(self, worker: ProcessWorker, kill: bool) -> ProcessWorker:
-        """Kill (if asked) and reap ``worker``; start its successor."""
-        self._stop(worker, kill=kill)
-        new = self._spawn()
-        self.workers[self.workers.index(worker)] = new
-        return new
+    def replace(self, worker: ProcessWorker, kill: bool) -> list:
+        """Kill (if asked) and reap ``worker``, start its successor; return
+        the outcomes it sent before it ended (as :meth:`wait` events)."""
+        events: list = []
+        if kill and worker.process.exitcode is None:
+            worker.process.kill()
+            worker.process.join(_STOP_GRACE_SECONDS)
+            self._collect(worker, events)
+            events = [e for e in events if e[0] == "result"]
+        self._stop(worker, kill=True)
+        self.workers[self.workers.index(worker)] = self._spawn()
+        return events
 
-    def describe_death(self, worker: ProcessWorker) -> int | None:
-        return worker.process.exitcode
+    @staticmethod
+    def current(worker: ProcessWorker) -> tuple:
+        """``(index, start)`` of the task ``worker`` runs, index None if idle."""
+        index = int(worker.state[0])
+        return (None if index < 0 else index), worker.state[1]
 
     # -- end -----------------------------------------------------------
     def _stop(self, worker: ProcessWorker, kill: bool) -> None:

@@ -37,6 +37,8 @@ _MAX_WAIT = 1.0
 # Chunks of tiny tasks are sized to take about this long on a worker.
 _TARGET_CHUNK_SECONDS = 0.02
 _MAX_CHUNK = 1000
+# With task_timeout, how often to look whether a sent task has started.
+_START_POLL = 0.02
 
 
 class Scheduler:
@@ -125,7 +127,7 @@ class Scheduler:
                 continue
             indices = [item[0] for item in sent]
             worker.queue.extend(indices)
-            worker.started = time.monotonic()
+            worker.sent_at, worker.sent_len = time.monotonic(), len(indices)
             try:
                 self.pool.send(worker, payload, indices)
             except OSError:
@@ -137,8 +139,12 @@ class Scheduler:
         timeout = self.options.task_timeout
         if timeout is not None:
             for worker in self.pool.workers:
-                if worker.queue:
-                    wait = min(wait, worker.started + timeout - now)
+                if not worker.queue:
+                    continue
+                index, start = self.pool.current(worker)
+                # Not started yet: look again soon, its clock starts then.
+                wait = min(wait, _START_POLL if index is None
+                           else start + timeout - now)
         if self.delayed:
             wait = min(wait, self.delayed[0][0] - now)
         return max(wait, 0.0)
@@ -148,9 +154,8 @@ class Scheduler:
         if not worker.queue or worker.queue[0] != index:
             return  # a stale outcome (task already re-queued)
         worker.queue.popleft()
-        now = time.monotonic()
-        self._learn(now - worker.started)
-        worker.started = now
+        if not worker.queue:
+            self._learn((time.monotonic() - worker.sent_at) / worker.sent_len)
         self._idle_deaths = 0
         if ok:
             del self.tasks[index]
@@ -162,22 +167,34 @@ class Scheduler:
         if not self.auto:
             return
         mean = self._mean = (duration if self._mean is None
-                             else 0.8 * self._mean + 0.2 * duration)
+                             else 0.7 * self._mean + 0.3 * duration)
         self.chunk = max(1, min(_MAX_CHUNK, int(_TARGET_CHUNK_SECONDS / max(mean, 1e-7))))
 
-    def _on_death(self, worker: Any, exitcode: int | None) -> None:
-        running = list(worker.queue)
+    def _culprit(self, worker: Any) -> int | None:
+        """The task ``worker`` was running when it ended: its shared state
+        says, else (it died between tasks) the first one it was sent."""
+        index, _ = self.pool.current(worker)
+        if index in worker.queue:
+            return index
+        return worker.queue[0] if worker.queue and index is None else None
+
+    def _requeue_rest(self, worker: Any, culprit: int | None) -> None:
+        """Put back the tasks of ``worker`` but its culprit, uncharged."""
+        rest = [i for i in worker.queue if i != culprit]
         worker.queue.clear()
+        self.ready.extendleft(reversed(rest))
+
+    def _on_death(self, worker: Any, exitcode: int | None) -> None:
+        culprit = self._culprit(worker)
+        self._requeue_rest(worker, culprit)
         if not self.stopping:
             self.pool.replace(worker, kill=False)
-        self.ready.extendleft(reversed(running[1:]))
-        if not running:
+        if culprit is None:
             self._idle_deaths += 1
             if self._idle_deaths > 2 * len(self.pool.workers) + 2:
                 raise worker_died_error(exitcode, [])
             return
-        current = running[0]
-        self._fail(current, worker_died_error(exitcode, [self._describe(current)]),
+        self._fail(culprit, worker_died_error(exitcode, [self._describe(culprit)]),
                    retryable=True)
 
     def _check_timeouts(self) -> None:
@@ -186,19 +203,24 @@ class Scheduler:
             return
         now = time.monotonic()
         for worker in list(self.pool.workers):
-            if not worker.queue or now - worker.started < timeout:
+            index, start = self.pool.current(worker)
+            if index is None or index not in worker.queue or now - start < timeout:
                 continue
-            running = list(worker.queue)
-            worker.queue.clear()
-            self.pool.replace(worker, kill=True)
-            self.ready.extendleft(reversed(running[1:]))
-            message = (f"{self._describe(running[0])} did not complete within "
-                       f"task_timeout={timeout} s")
-            if not self.pool.kills_tasks:
-                message += ("; a thread cannot be stopped: it was abandoned and "
-                            "finishes the task in the background")
-                self.out.put(("warn", message))
-            self._fail(running[0], TaskTimeoutError(message), retryable=True)
+            for event in self.pool.replace(worker, kill=True):
+                self._on_result(*event[1:])
+            culprit = self._culprit(worker)
+            self._requeue_rest(worker, culprit)
+            if culprit is not None:
+                self._timed_out(culprit, timeout)
+
+    def _timed_out(self, index: int, timeout: float) -> None:
+        message = (f"{self._describe(index)} did not complete within "
+                   f"task_timeout={timeout} s")
+        if not self.pool.kills_tasks:
+            message += ("; a thread cannot be stopped: it was abandoned and "
+                        "finishes the task in the background")
+            self.out.put(("warn", message))
+        self._fail(index, TaskTimeoutError(message), retryable=True)
 
     def _promote_retries(self) -> None:
         now = time.monotonic()

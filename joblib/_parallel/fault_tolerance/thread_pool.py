@@ -28,7 +28,8 @@ class ThreadWorker:
     def __init__(self) -> None:
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.queue: deque = deque()
-        self.started = 0.0
+        self.state = [-1, 0.0]  # [index running or -1, its start]
+        self.sent_at = 0.0
         self.abandoned = False
         self.ready = True
         self.thread: threading.Thread | None = None
@@ -44,6 +45,7 @@ class ThreadPool:
         self._init = (initializer, tuple(initargs))
         # SimpleQueue.put is reentrant: wakeup() may run in a signal handler.
         self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._backlog: list = []  # events taken out early by replace()
         self.workers: list[ThreadWorker] = [self._spawn() for _ in range(n)]
 
     def _spawn(self) -> ThreadWorker:
@@ -68,7 +70,8 @@ class ThreadPool:
             if message is None:
                 return
             nested, items = message
-            run_chunk(nested, items, report, lambda: not worker.abandoned)
+            run_chunk(nested, items, report, worker.state,
+                      lambda: not worker.abandoned)
             del message, items
             if worker.abandoned:
                 return
@@ -83,30 +86,44 @@ class ThreadPool:
 
     def wait(self, timeout: float | None) -> list:
         """Events ready within ``timeout`` seconds (see ProcessPool.wait)."""
-        try:
-            first = self._events.get(timeout=timeout)
-        except queue.Empty:
-            return []
-        events = [first]
-        while True:
+        events, self._backlog = self._backlog, []
+        if not events:
             try:
-                events.append(self._events.get_nowait())
+                events.append(self._events.get(timeout=timeout))
             except queue.Empty:
-                break
-        live = set(map(id, self.workers))
-        return [e for e in events if e[0] == "result" and id(e[1]) in live]
+                return []
+        events += self._take_all()
+        return [e for e in events if e[0] == "result" and not e[1].abandoned]
+
+    @staticmethod
+    def current(worker: ThreadWorker) -> tuple:
+        """``(index, start)`` of the task ``worker`` runs, index None if idle."""
+        index = worker.state[0]
+        return (None if index < 0 else index), worker.state[1]
 
     def wakeup(self) -> None:
         """Interrupt :meth:`wait` (safe in a signal handler)."""
         self._events.put(("wake",))
 
-    def replace(self, worker: ThreadWorker, kill: bool) -> ThreadWorker:
-        """Abandon ``worker`` (it exits after its task) and start another."""
+    def replace(self, worker: ThreadWorker, kill: bool) -> list:
+        """Abandon ``worker`` (it exits after its task) and start another;
+        return the outcomes it reported before (as :meth:`wait` events)."""
         worker.abandoned = True
         worker.inbox.put(None)
-        new = self._spawn()
-        self.workers[self.workers.index(worker)] = new
-        return new
+        self.workers[self.workers.index(worker)] = self._spawn()
+        mine = []
+        for event in self._take_all():
+            (mine if event[0] == "result" and event[1] is worker
+             else self._backlog).append(event)
+        return mine
+
+    def _take_all(self) -> list:
+        events = []
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                return events
 
     def shutdown(self, kill: bool) -> None:
         """Stop the threads; wait for them unless ``kill`` (they then finish
