@@ -57,6 +57,8 @@ def _check_retry_on(retry_on: Any) -> tuple:
     if isinstance(retry_on, type):
         retry_on = (retry_on,)
     try:
+        if isinstance(retry_on, (str, bytes)):
+            raise TypeError
         types = tuple(retry_on)
     except TypeError:
         raise TypeError(

@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from .worker import READY as _READY, process_main
+from .worker import LOG_BYTES, READY as _READY, process_main, read_log
 
 __all__ = ["ProcessPool", "ProcessWorker"]
 
@@ -29,10 +29,11 @@ _STOP_GRACE_SECONDS = 5.0
 class ProcessWorker:
     """One worker process and the parent's view of it."""
 
-    def __init__(self, process: Any, conn: Any, state: Any):
+    def __init__(self, process: Any, conn: Any, state: Any, log: Any):
         self.process = process
         self.conn = conn
-        self.state = state           # [index running or -1, its start]
+        self.state = state           # [index running or -1, its start, log end]
+        self.log = log               # outcomes not sent yet (see worker.py)
         self.queue: deque = deque()  # indices sent and not reported yet
         self.sent_at = 0.0
         # Set by its first message: a task's clock must not include the
@@ -73,13 +74,14 @@ class ProcessPool:
 
     def _spawn(self) -> ProcessWorker:
         parent_conn, child_conn = self._context.Pipe(duplex=True)
-        state = self._context.RawArray("d", [-1.0, 0.0])
+        state = self._context.RawArray("d", [-1.0, 0.0, 0.0])
+        log = self._context.RawArray("c", LOG_BYTES)
         process = self._context.Process(
-            target=process_main, args=(child_conn, state, *self._init),
+            target=process_main, args=(child_conn, state, log, *self._init),
             name="joblib-fault-tolerant-worker")
         process.start()
         child_conn.close()
-        return ProcessWorker(process, parent_conn, state)
+        return ProcessWorker(process, parent_conn, state, log)
 
     # -- work ----------------------------------------------------------
     def pack(self, nested: Any, items: list) -> tuple:
@@ -138,6 +140,8 @@ class ProcessPool:
             dead = True
         if dead:
             worker.process.join(_STOP_GRACE_SECONDS)
+            for item in read_log(worker.state, worker.log):
+                events.append(("result", worker) + _load_outcome(item, worker))
             events.append(("died", worker, worker.process.exitcode))
 
     def _drain_wakeups(self) -> None:

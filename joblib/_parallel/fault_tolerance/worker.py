@@ -17,13 +17,17 @@ if TYPE_CHECKING:
 
 from ..config import current_config, set_config
 
-__all__ = ["run_chunk", "process_main", "dump_outcome", "READY"]
+__all__ = ["run_chunk", "process_main", "dump_outcome", "read_log", "READY",
+           "LOG_BYTES"]
 
 # First message of a process worker: started and initialized.
 READY = b"R"
-# Outcomes of tiny tasks are sent together, at least this often: a worker
-# that dies loses (and its tasks re-run) at most this much finished work.
+# Outcomes of tiny tasks are sent together, at least this often (one pipe
+# write per task would halve the throughput of tiny tasks).  Until sent,
+# each one is also copied to a log in memory shared with the parent, which
+# reads it if the worker dies: no finished task is lost or run again.
 FLUSH_SECONDS = 0.005
+LOG_BYTES = 1 << 18
 
 
 def run_chunk(nested: Any, items: Iterable, report: Callable, state: Any,
@@ -127,15 +131,26 @@ def _load_chunk(data: bytes) -> tuple:
 
 
 class _Outbox:
-    """Pickled outcomes waiting to be sent, flushed every FLUSH_SECONDS."""
+    """Outcomes waiting to be sent, mirrored in the shared crash log."""
 
-    def __init__(self, conn: Any):
-        self.conn = conn
+    def __init__(self, conn: Any, state: Any, log: Any):
+        self.conn, self.state = conn, state
+        self.log = memoryview(log).cast("B")
+        self.offset = 0
         self.items: list = []
         self.last = monotonic()
 
     def report(self, index: int, ok: bool, value: Any) -> None:
-        self.items.append(dump_outcome(index, ok, value))
+        data = dump_outcome(index, ok, value)
+        self.items.append(data)
+        end = self.offset + 4 + len(data)
+        if end > len(self.log):
+            self.flush()  # no room: send now
+            return
+        self.log[self.offset:self.offset + 4] = len(data).to_bytes(4, "little")
+        self.log[self.offset + 4:end] = data
+        self.offset = end
+        self.state[2] = end  # after the bytes: the parent reads up to here
         if monotonic() - self.last >= FLUSH_SECONDS:
             self.flush()
 
@@ -143,11 +158,25 @@ class _Outbox:
         if self.items:
             self.conn.send_bytes(pickle.dumps(self.items, pickle.HIGHEST_PROTOCOL))
             self.items = []
+        # Dying between the send and here only makes the parent see some
+        # outcomes twice, which it ignores.
+        self.state[2] = self.offset = 0
         self.last = monotonic()
 
 
-def process_main(conn: Any, state: Any, initializer: Callable | None = None,
-                 initargs: tuple = ()) -> None:
+def read_log(state: Any, log: Any) -> list:
+    """The pickled outcomes a dead worker logged but did not send."""
+    view = memoryview(log).cast("B")
+    end, offset, items = int(state[2]), 0, []
+    while offset + 4 <= end:
+        size = int.from_bytes(view[offset:offset + 4], "little")
+        items.append(bytes(view[offset + 4:offset + 4 + size]))
+        offset += 4 + size
+    return items
+
+
+def process_main(conn: Any, state: Any, log: Any,
+                 initializer: Callable | None = None, initargs: tuple = ()) -> None:
     """Entry point of a worker process: serve chunks until told to stop.
 
     The worker ignores SIGINT: Ctrl-C reaches the whole process group, and
@@ -159,7 +188,7 @@ def process_main(conn: Any, state: Any, initializer: Callable | None = None,
     if initializer is not None:
         initializer(*initargs)
     conn.send_bytes(READY)
-    outbox = _Outbox(conn)
+    outbox = _Outbox(conn, state, log)
     while True:
         try:
             data = conn.recv_bytes()
