@@ -12,13 +12,11 @@ from .scan import ScanError, ScanResult, scan_stream, stream_size
 __all__ = ["inspect_file", "scan_file"]
 
 
-def _open_error(filename, exc) -> ScanError:
-    error = ScanError(
+def _open_error(filename, reason) -> ScanError:
+    return ScanError(
         "Could not inspect %r: the file is truncated, corrupted or not a "
-        "joblib/pickle file (%s)" % (filename, exc)
+        "joblib/pickle file (%s)" % (filename, reason)
     )
-    error.__cause__ = exc
-    return error
 
 
 def scan_file(filename: str):

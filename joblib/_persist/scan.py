@@ -222,7 +222,8 @@ class StreamScanner(_Base):
 
     def load_proto(self):
         _Base.load_proto(self)
-        self._result.protocol = max(self._result.protocol, self.proto)
+        if self._depth == 0:  # nested object-array streams use protocol 5
+            self._result.protocol = self.proto
 
     dispatch[pickle.PROTO[0]] = load_proto
 
