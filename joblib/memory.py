@@ -23,7 +23,8 @@ from ._memory.call_identity import func_identifier, identity_target
 from ._memory.func_code import extract_first_line
 from ._memory.reporting import clearing_function
 from ._memory.reporting import warn as _log_warning
-from ._memory.store_factory import check_mmap_mode, store_backend_factory
+from ._memory.store_factory import store_backend_factory
+from ._persist.file_io import check_mmap_mode
 from ._memory.validation import expires_after, memoized_doc
 from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
     CacheWarning,
