@@ -22,8 +22,10 @@ from ._memory.cached_call import MISS
 from ._memory.call_identity import func_identifier
 from ._memory.function_state import PICKLED_FIELDS, FunctionState
 from ._memory.func_code import extract_first_line
+from ._memory.reporting import user_stacklevel
 from ._memory.reporting import warn as _log_warning
-from ._memory.store_factory import check_mmap_mode, store_backend_factory
+from ._memory.store_factory import store_backend_factory
+from ._persist.file_io import check_mmap_mode
 from ._memory.validation import expires_after, memoized_doc
 from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
     CacheWarning,
@@ -243,6 +245,15 @@ class MemorizedFunc(Logger):
             Report the deletion when the function is verbose.
         """
         self._jl_state.clear(warn=warn)
+
+    def warn(self, msg: str) -> None:
+        """Report a problem with the cache as a :class:`CacheWarning`.
+
+        The ``Logger`` method of joblib 1.6, which code patches to intercept
+        messages such as "Exception while loading results ..."; here it
+        emits a warning (pointed at the user's call) instead of logging.
+        """
+        warnings.warn(msg, CacheWarning, stacklevel=user_stacklevel())
 
     @property
     def func_code_info(self) -> tuple:

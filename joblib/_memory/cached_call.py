@@ -75,15 +75,12 @@ def is_in_cache(state, call_id) -> bool:
 
 
 def _warn_load_failure(state, call_id, exc: BaseException) -> None:
-    from .._store_backends import CacheWarning
-
+    # Through the MemorizedFunc's ``warn`` (1.6's Logger API), which code patches.
     location = state.store.get_item_info(call_id).get("location")
-    warnings.warn(
+    state.reporter.warn(
         "Exception while loading results for %s from %s: %s: %s. The cache "
         "entry is ignored and the result computed again."
-        % (state.func_id, location, type(exc).__name__, exc),
-        CacheWarning,
-        stacklevel=reporting.user_stacklevel(),
+        % (state.func_id, location, type(exc).__name__, exc)
     )
 
 
