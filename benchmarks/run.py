@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                         " 0.05 for a quick check of the harness)")
     p.add_argument("--rounds", type=int, default=3,
                    help="interleaved rounds; each side keeps its best round")
+    p.add_argument("--quick", action="store_true",
+                   help="a quick look (under 2 minutes on 2 cores): the same"
+                        " as --scale 0.1 --rounds 1")
     p.add_argument("--timeout", type=float, default=120.0,
                    help="seconds one metric may take (default 120)")
     p.add_argument("--json", metavar="OUT", help="save the results as JSON")
@@ -129,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     3 when the chart could not be drawn (matplotlib missing).
     """
     args = build_parser().parse_args(argv)
+    if args.quick:
+        args.scale, args.rounds = 0.1, 1
     if args.list:
         print(_list())
         return 0
