@@ -448,3 +448,27 @@ def test_parallel_from_many_threads_at_once(no_leaks):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+# -- worker set-up ---------------------------------------------------------
+def _set_up(name):
+    joblib.worker_state().name = name
+
+
+def _read_state(x):
+    return joblib.worker_state().name, x
+
+
+def _fail_set_up():
+    raise RuntimeError("set-up failed")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_initializer_runs_in_fault_tolerant_workers(backend, no_leaks):
+    out = Parallel(n_jobs=2, backend=backend, retries=1, initializer=_set_up,
+                   initargs=("db",))(delayed(_read_state)(i) for i in range(4))
+    assert out == [("db", i) for i in range(4)]
+    out = Parallel(n_jobs=2, backend=backend, on_error="return",
+                   initializer=_fail_set_up)(delayed(square)(i) for i in range(3))
+    assert all(isinstance(x, RuntimeError) and "set-up failed" in str(x) for x in out)

@@ -11,6 +11,7 @@ from .loky_boot import (discard_warm_processes, prestart_warm_processes,
 from .mixins import AutoBatchingMixin
 from .n_jobs import check_not_zero, normalize_n_jobs, process_pool_guard
 from .sequential import SequentialBackend
+from ..workers.state import wrap_for_processes
 
 if TYPE_CHECKING:  # annotations only: keep ``import joblib.parallel`` light
     from typing import Any, Callable
@@ -38,6 +39,9 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
 
     supports_retrieve_callback = True
     supports_inner_max_num_threads = True
+    # Loky has its own context; leaving multiprocessing's out also keeps the
+    # reusable executor's reuse test stable across calls.
+    uses_mp_context = False
     _workers = None
 
     def configure(self, n_jobs=1, parallel=None, prefer=None, require=None,
@@ -55,6 +59,7 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
         if idle_worker_timeout is None:
             idle_worker_timeout = self.backend_kwargs.get("idle_worker_timeout", 300)
         kwargs.pop("idle_worker_timeout", None)
+        kwargs = wrap_for_processes(kwargs)
         env = self._prepare_worker_env(n_jobs=n_jobs)
         # Start the worker interpreters now, so that they import loky while
         # this process does (see loky_boot); a no-op once loky is loaded.
@@ -89,8 +94,19 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
 
     def start_call(self) -> None:
         """Route the memmapped arrays of this call to its own temp folder."""
-        if self._workers is not None and self.parallel is not None:
-            self._workers._temp_folder_manager.set_current_context(self.parallel._id)
+        if self.parallel is not None:
+            self._select_temp_folder(self.parallel._id)
+
+    def batch_reducer_callback(self) -> Callable[[], None]:
+        """Select this call's temp folder whenever one of its batches is
+        pickled: a backend shared by several calls serves them all."""
+        context_id = self.parallel._id
+        return lambda: self._select_temp_folder(context_id)
+
+    def _select_temp_folder(self, context_id: str) -> None:
+        workers = self._workers
+        if workers is not None:
+            workers._temp_folder_manager.set_current_context(context_id)
 
     def submit(self, func: Callable, callback: Callable | None = None) -> Future:
         """Run ``func()`` in a worker; ``callback(future)`` runs when done."""

@@ -77,7 +77,8 @@ class ProcessPool:
         state = self._context.RawArray("d", [-1.0, 0.0, 0.0])
         log = self._context.RawArray("c", LOG_BYTES)
         process = self._context.Process(
-            target=process_main, args=(child_conn, state, log, *self._init),
+            target=process_main,
+            args=(child_conn, state, log, os.getpid(), *self._init),
             name="joblib-fault-tolerant-worker")
         process.start()
         child_conn.close()

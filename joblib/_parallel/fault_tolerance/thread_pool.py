@@ -57,9 +57,9 @@ class ThreadPool:
         return worker
 
     def _serve(self, worker: ThreadWorker) -> None:
-        initializer, initargs = self._init
-        if initializer is not None:
-            initializer(*initargs)
+        from ..workers.state import run_initializer
+
+        run_initializer(*self._init)
 
         def report(index: int, ok: bool, value: Any) -> None:
             if not worker.abandoned:

@@ -41,6 +41,13 @@ def run_chunk(nested: Any, items: Iterable, report: Callable, state: Any,
     written first, so a parent reading the index then the start never
     pairs a new index with an old start.
     """
+    from ..workers.state import init_error
+
+    error = init_error()
+    if error is not None:  # Parallel(initializer=...) failed in this worker
+        for item in items:
+            report(item[0], False, error)
+        return
     previous = current_config()
     set_config({**previous, "backend": nested[0], "n_jobs": nested[1]})
     try:
@@ -175,18 +182,22 @@ def read_log(state: Any, log: Any) -> list:
     return items
 
 
-def process_main(conn: Any, state: Any, log: Any,
+def process_main(conn: Any, state: Any, log: Any, parent: int,
                  initializer: Callable | None = None, initargs: tuple = ()) -> None:
     """Entry point of a worker process: serve chunks until told to stop.
 
     The worker ignores SIGINT: Ctrl-C reaches the whole process group, and
-    the parent, which gets it too, stops the workers itself.
+    the parent, which gets it too, stops the workers itself.  It exits when
+    the parent dies, even in the middle of a task.
     """
     import signal
 
+    from ..workers.parent_watch import watch_parent
+    from ..workers.state import run_initializer
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if initializer is not None:
-        initializer(*initargs)
+    watch_parent(parent)
+    run_initializer(initializer, initargs)
     conn.send_bytes(READY)
     outbox = _Outbox(conn, state, log)
     while True:
