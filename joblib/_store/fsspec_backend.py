@@ -271,9 +271,11 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
 
     def store_cached_func_code(self, call_id, func_code=None):
         """Write ``func_code.py``; a refused write raises a clear error."""
-        fs = self._ready()
         if func_code is None:
+            # Called when a function is decorated (often at import): no
+            # request then; object stores need no folder.
             return
+        fs = self._ready()
         try:
             self._put(fs, self._path(call_id, "func_code.py"), func_code.encode())
         except PermissionError as exc:
