@@ -51,6 +51,7 @@ _LAZY_NAMES = {
     "StoreBackendBase": "_store_backends",
     "register_compressor": "compressor",
     "hash": "hashing",
+    "register_hash": "hashing",  # beyond joblib 1.6 (not in __all__)
     "Logger": "logger",
     "PrintTime": "logger",
     "dump": "numpy_pickle",

@@ -104,21 +104,52 @@ def memstr_to_bytes(text: str) -> int:
     >>> memstr_to_bytes('10MB')  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Invalid memory size '10MB' (type str): expected a number ...
+    ValueError: Invalid literal for size give: 10MB (type <class 'str'>) should be alike '10G', ...
+    """
+    return _parse_size(text)
+
+
+def _parse_size(text: str, argname: str | None = None, any_case: bool = False) -> int:
+    """The one parser of sizes such as ``'10M'`` (:func:`memstr_to_bytes`'s core).
+
+    ``argname`` names the argument in the error message; ``any_case``
+    also accepts lower-case units and surrounding spaces (``' 10k'``), which
+    ``memstr_to_bytes`` refuses as joblib 1.6 does.
     """
     if not isinstance(text, str):
         raise TypeError(
-            "Memory size must be a string such as '10G', '500M' or '50K'; "
-            "got %r (type %s)." % (text, type(text).__name__)
+            "%s must be a string such as '10G', '500M' or '50K'; got %r (type %s)."
+            % (argname or "Memory size", text, type(text).__name__)
         )
+    value = text.strip().upper() if any_case else text
     try:
-        return int(_UNITS[text[-1]] * float(text[:-1]))
+        return int(_UNITS[value[-1]] * float(value[:-1]))
     except (IndexError, KeyError, ValueError) as exc:
-        raise ValueError(
-            "Invalid memory size %r (type %s): expected a number followed by "
-            "one of the units K, M, G (powers of 1024), such as '10G', "
-            "'500M' or '50K'." % (text, type(text).__name__)
-        ) from exc
+        raise ValueError(_size_error(text, argname)) from exc
+
+
+def _size_error(text: str, argname: str | None) -> str:
+    # Starts with joblib 1.6's wording (typo included) for code matching it.
+    given = "%s=%r" % (argname, text) if argname else repr(text)
+    return (
+        "Invalid literal for size give: %s (type %s) should be alike '10G', "
+        "'500M', '50K'. Got %s: expected a number followed by one of the units "
+        "K, M, G (powers of 1024)." % (text, type(text), given)
+    )
+
+
+def _unlink_quietly(path: str | os.PathLike, ignore: type | tuple = OSError) -> None:
+    """Remove the file ``path``, ignoring the errors of class ``ignore``.
+
+    The one "delete and ignore errors" helper: clean-up after a failed
+    write passes the default (any OS error: the original error is the one
+    worth reporting); callers that only tolerate a missing file pass
+    ``FileNotFoundError``.
+    """
+    try:
+        os.unlink(path)
+    except ignore:
+        pass
 
 
 def mkdirp(d: str | os.PathLike) -> None:

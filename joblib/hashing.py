@@ -42,21 +42,20 @@ versions (dtypes are pickled with ``pickle.DEFAULT_PROTOCOL``, as in 1.6).
 from __future__ import annotations
 
 import decimal
-import hashlib
 import io
 import pickle
 import sys
 import types
 
+from ._hashing.algorithms import hash_factory, new_hash, register_hash
 from ._hashing.arrays import array_key, feed_array
 from ._hashing.atoms import ATOM_TYPES
 from ._hashing.walker import ContainerWalker
 
-__all__ = ["Hasher", "NumpyHasher", "hash"]
+__all__ = ["Hasher", "NumpyHasher", "hash", "register_hash"]
 
 Pickler = pickle._Pickler  # the pure-Python pickler: its save() is overridable
 
-_VALID_HASH_NAMES = ("md5", "sha1")
 _METHOD_TYPES = (types.MethodType, types.BuiltinMethodType)
 # Types that pickle._Pickler.save_type special-cases (not importable by name).
 _SINGLETON_TYPES = {
@@ -116,8 +115,9 @@ class Hasher(ContainerWalker, Pickler):
 
     Parameters
     ----------
-    hash_name : {'md5', 'sha1'}, default='md5'
-        Name of the :mod:`hashlib` algorithm.
+    hash_name : str, default='md5'
+        A name accepted by :func:`hash`, or any other :mod:`hashlib`
+        algorithm name (as in joblib 1.6).
 
     Notes
     -----
@@ -132,7 +132,7 @@ class Hasher(ContainerWalker, Pickler):
         # Protocol 3 keeps the stream independent of the pickle default.
         Pickler.__init__(self, self.stream, protocol=3)
         self._init_walker()
-        self._hash = hashlib.new(hash_name, usedforsecurity=False)
+        self._hash = new_hash(hash_name)
 
     def hash(self, obj, return_digest: bool = True) -> str | None:
         """Feed ``obj`` to the hash object and return the hex digest."""
@@ -205,8 +205,9 @@ class NumpyHasher(Hasher):
 
     Parameters
     ----------
-    hash_name : {'md5', 'sha1'}, default='md5'
-        Name of the :mod:`hashlib` algorithm.
+    hash_name : str, default='md5'
+        A name accepted by :func:`hash`, or any other :mod:`hashlib`
+        algorithm name (as in joblib 1.6).
     coerce_mmap : bool, default=False
         If True, an ``np.memmap`` hashes like the ``np.ndarray`` it views.
     """
@@ -249,20 +250,26 @@ def hash(obj, hash_name: str = "md5", coerce_mmap: bool = False) -> str:
     obj : object
         Any picklable object (functions and classes by qualified name,
         bound methods by name, instance and class).
-    hash_name : {'md5', 'sha1'}, default='md5'
-        Hash algorithm.
+    hash_name : str, default='md5'
+        Hash algorithm: ``'md5'`` (digests as joblib 1.6's), ``'sha1'``,
+        ``'blake2b'``, ``'xxh3'`` or ``'xxh128'`` (these two need the
+        optional ``xxhash`` package: ``pip install "joblib[fast]"``; much
+        faster on large arrays), or a name added with
+        :func:`register_hash`.
     coerce_mmap : bool, default=False
         If True, an ``np.memmap`` hashes like the equivalent ``np.ndarray``.
 
     Returns
     -------
     str
-        Hexadecimal digest (32 characters for md5, 40 for sha1).
+        Hexadecimal digest (32 characters for md5 and xxh128, 40 for sha1,
+        128 for blake2b, 16 for xxh3).
 
     Raises
     ------
     ValueError
-        If ``hash_name`` is not one of the accepted names.
+        If ``hash_name`` is not one of the accepted names, or names an
+        xxhash algorithm while ``xxhash`` is not installed.
     pickle.PicklingError
         If ``obj`` holds something that cannot be pickled by reference,
         such as a lambda or a locally defined function.
@@ -277,17 +284,9 @@ def hash(obj, hash_name: str = "md5", coerce_mmap: bool = False) -> str:
     >>> hash([1, 2, 3], hash_name='sha256')
     Traceback (most recent call last):
     ...
-    ValueError: hash_name='sha256' (type str) is not supported; expected one of 'md5', 'sha1'.
+    ValueError: Valid options for 'hash_name' are ('md5', 'sha1', 'blake2b', 'xxh3', 'xxh128'). Got hash_name='sha256' instead.
     """
-    if hash_name not in _VALID_HASH_NAMES:
-        raise ValueError(
-            "hash_name=%r (type %s) is not supported; expected one of %s."
-            % (
-                hash_name,
-                type(hash_name).__name__,
-                ", ".join(repr(name) for name in _VALID_HASH_NAMES),
-            )
-        )
+    hash_factory(hash_name)  # raises ValueError for unknown names
     if "numpy" in sys.modules:
         hasher = NumpyHasher(hash_name=hash_name, coerce_mmap=coerce_mmap)
     else:

@@ -18,7 +18,7 @@ import sys
 from ._persist import array_io
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
-from ._persist.file_io import open_for_read
+from ._persist.file_io import check_mmap_mode, open_for_read
 from .compressor import (  # noqa: F401  (1.6 names importable from here)
     _COMPRESSORS,
     LZ4_NOT_INSTALLED_ERROR,
@@ -390,8 +390,9 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto"):
     >>> load(path, mmap_mode="rw")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: mmap_mode should be one of (None, 'r+', 'r', 'w+', 'c'), got 'rw' ...
+    ValueError: mmap_mode should be one of None, 'r+', 'r', 'w+', 'c' (or ...), got 'rw' ...
     """
+    mmap_mode = check_mmap_mode(mmap_mode)  # numpy's long names -> short ones
     native = check_load_options(mmap_mode, ensure_native_byte_order)
     return load_value(
         filename, mmap_mode, native, NumpyUnpickler, load_compatibility, True

@@ -339,9 +339,9 @@ class Parallel(Logger):
     def _configure_kwargs(self) -> dict:
         """The keyword arguments of ``self._backend.configure``."""
         kwargs = self._backend_kwargs
-        if isinstance(self._backend, LokyBackend):
-            # Loky has its own context; leaving multiprocessing's out also
-            # keeps the executor's reuse test stable across calls.
+        if not getattr(self._backend, "uses_mp_context", True):
+            # e.g. loky, which has its own context: multiprocessing's is
+            # neither looked up nor passed.
             return {k: v for k, v in kwargs.items() if k != "context"}
         if kwargs.get("context") is _DEFAULT_CONTEXT:
             kwargs = dict(kwargs, context=_default_mp_context())
@@ -421,8 +421,9 @@ class Parallel(Logger):
         self._call = call = CallState(self, n_jobs, self._lock, self.return_ordered,
                                       sink)
         call.wait_all = not self.return_generator and self.timeout is None
-        if isinstance(backend, LokyBackend):
-            call.reducer_callback = self._loky_reducer_callback()
+        hook = getattr(backend, "batch_reducer_callback", None)
+        if hook is not None:  # absent on backends not deriving from the base
+            call.reducer_callback = hook()
         self._print(f"Using backend {backend.__class__.__name__} with "
                     f"{n_jobs} concurrent workers.")
         if hasattr(backend, "start_call"):
@@ -448,16 +449,6 @@ class Parallel(Logger):
         for batch in output:
             results.extend(batch)
         return results
-
-    def _loky_reducer_callback(self) -> Callable[[], None]:
-        backend, context_id = self._backend, self._id
-
-        def select_temp_folder() -> None:
-            workers = backend._workers
-            if workers is not None:
-                workers._temp_folder_manager.set_current_context(context_id)
-
-        return select_temp_folder
 
     # -- 1.6 public helpers ---------------------------------------------
     def dispatch_next(self) -> None:

@@ -171,6 +171,8 @@ def test_keyboard_interrupt_removes_folder_and_stays_quiet(root):
     # A real SIGINT, as Ctrl-C sends (it also wakes a blocked main thread).
     code = (
         "import os, signal, threading, numpy as np\n"
+        # Inherited SIG_IGN (nohup, background jobs) would swallow the signal.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from joblib import Parallel, delayed\n"
         "def task(i, a):\n"
         "    import time; time.sleep(0.05); return float(a.sum())\n"

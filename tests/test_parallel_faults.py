@@ -180,7 +180,10 @@ def test_memmapped_temp_folders_removed(fail, no_leaks):
 
 
 _CTRL_C_CHILD = textwrap.dedent("""
-    import os, sys, time
+    import os, signal, sys, time
+    # A child started from a background job (nohup, some CI runners) inherits
+    # an ignored SIGINT: restore Python's handler so Ctrl-C is delivered.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {root!r})
     from joblib import Parallel, delayed
 

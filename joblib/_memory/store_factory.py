@@ -5,27 +5,15 @@ from __future__ import annotations
 import os
 import warnings
 
+from .._persist.file_io import check_mmap_mode
 from .._store.fsspec_support import is_url
 from . import hooks, reporting
 
 __all__ = [
-    "check_mmap_mode",
     "memory_store_options",
     "register_store_backend",
     "store_backend_factory",
 ]
-
-_MMAP_MODES = (None, "r+", "r", "w+", "c")
-
-
-def check_mmap_mode(mmap_mode) -> None:
-    """Reject values that numpy.memmap does not accept, at construction."""
-    if mmap_mode not in _MMAP_MODES:
-        raise ValueError(
-            "mmap_mode should be one of %s, got %r (type %s)"
-            % (", ".join(map(repr, _MMAP_MODES)), mmap_mode, type(mmap_mode).__name__)
-        )
-
 
 def _new_store(backend, location: str, verbose, backend_options):
     backends = hooks.store_backends()

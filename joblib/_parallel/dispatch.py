@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 from .backend_resolution import registry
 from .batching import split_sizes
 from .outcomes import TASK_ERROR, TASK_PENDING
-from .progress import ProgressEvent
+from .progress import emit_events
 from .tasks import BatchedCalls
 
 __all__ = ["CallState"]
@@ -195,14 +195,9 @@ class CallState:
                 self.cond.notify_all()
 
     def _emit_events(self, tracker: Any, duration: float) -> None:
-        first = getattr(tracker, "first_index", 0)
-        elapsed = time.time() - self.start_time
-        done = self.n_completed_tasks - tracker.batch_size
-        for k in range(tracker.batch_size):
-            done += 1
-            self.progress_sink(ProgressEvent(
-                index=first + k, duration=duration, batch_size=tracker.batch_size,
-                n_completed=done, n_total=self.n_tasks, elapsed=elapsed))
+        emit_events(self.progress_sink, getattr(tracker, "first_index", 0),
+                    tracker.batch_size, duration, self.n_completed_tasks,
+                    self.n_tasks, time.time() - self.start_time)
 
     # -- state queries -------------------------------------------------
     def is_completed(self) -> bool:

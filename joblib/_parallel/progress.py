@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 from ..logger import short_format_time
 
-__all__ = ["ProgressEvent", "verbosity_filter",
+__all__ = ["ProgressEvent", "emit_events", "verbosity_filter",
            "format_progress", "make_progress_sink"]
 
 # Above this verbosity, messages go to stdout instead of stderr.
@@ -73,6 +73,22 @@ class ProgressEvent:
 
     def __reduce__(self):
         return ProgressEvent, self._values()
+
+
+def emit_events(sink, first_index: int, batch_size: int, duration: float,
+                n_completed: int, n_total: int | None, elapsed: float) -> None:
+    """Send ``sink`` one :class:`ProgressEvent` per task of a finished batch.
+
+    The one builder of progress events, for parallel and sequential runs:
+    ``n_completed`` counts the batch's tasks already (the last event
+    carries it).
+    """
+    done = n_completed - batch_size
+    for k in range(batch_size):
+        done += 1
+        sink(ProgressEvent(index=first_index + k, duration=duration,
+                           batch_size=batch_size, n_completed=done,
+                           n_total=n_total, elapsed=elapsed))
 
 
 def verbosity_filter(index: int, verbose: int) -> bool:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Iterable, Iterator
 
 from .dispatch import CallState
-from .progress import ProgressEvent
+from .progress import emit_events
 
 __all__ = ["run_sequential"]
 
@@ -85,6 +85,5 @@ def _outputs(parallel: Any, call: CallState, iterable: Iterable,
 
 def _emit(call: CallState, sink: Callable, start: float) -> None:
     now = time.time()
-    sink(ProgressEvent(index=call.n_completed_tasks - 1, duration=now - start,
-                       batch_size=1, n_completed=call.n_completed_tasks,
-                       n_total=call.n_tasks, elapsed=now - call.start_time))
+    emit_events(sink, call.n_completed_tasks - 1, 1, now - start,
+                call.n_completed_tasks, call.n_tasks, now - call.start_time)

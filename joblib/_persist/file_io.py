@@ -13,10 +13,34 @@ __all__ = [
     "is_raw_file",
     "IO_BUFFER_SIZE",
     "MMAP_MODES",
+    "check_mmap_mode",
 ]
 
 IO_BUFFER_SIZE = 1024**2
 MMAP_MODES = (None, "r+", "r", "w+", "c")
+# numpy.memmap's long names, accepted as joblib 1.6 accepts them.
+_MMAP_LONG_NAMES = {"readonly": "r", "readwrite": "r+", "write": "w+", "copyonwrite": "c"}
+
+
+def check_mmap_mode(mmap_mode):
+    """The one validator of ``mmap_mode`` (load, Memory, Parallel's memmaps).
+
+    Returns the short form (``'readonly'`` -> ``'r'``); raises ValueError
+    for anything numpy.memmap would not accept.
+    """
+    if mmap_mode in MMAP_MODES:
+        return mmap_mode
+    if isinstance(mmap_mode, str) and mmap_mode in _MMAP_LONG_NAMES:
+        return _MMAP_LONG_NAMES[mmap_mode]
+    raise ValueError(
+        "mmap_mode should be one of %s (or numpy's %s), got %r (type %s)"
+        % (
+            ", ".join(map(repr, MMAP_MODES)),
+            ", ".join(map(repr, _MMAP_LONG_NAMES)),
+            mmap_mode,
+            type(mmap_mode).__name__,
+        )
+    )
 
 
 def _compressors() -> dict:

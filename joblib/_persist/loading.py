@@ -8,18 +8,14 @@ import pickle
 import warnings
 
 from .fast_pickle import ArrayFound, fast_load, worth_trying
-from .file_io import MMAP_MODES, open_for_read
+from .file_io import check_mmap_mode, open_for_read
 
 __all__ = ["check_load_options", "load_value"]
 
 
 def check_load_options(mmap_mode, ensure_native_byte_order) -> bool:
     """Validate the options of ``load``; return the effective byte-order flag."""
-    if mmap_mode not in MMAP_MODES:
-        raise ValueError(
-            "mmap_mode should be one of %s, got %r (type %s)"
-            % (MMAP_MODES, mmap_mode, type(mmap_mode).__name__)
-        )
+    check_mmap_mode(mmap_mode)
     if ensure_native_byte_order == "auto":
         return mmap_mode is None
     if not isinstance(ensure_native_byte_order, bool):

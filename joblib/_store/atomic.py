@@ -18,7 +18,9 @@ import time
 import uuid
 from typing import IO, Iterator
 
-__all__ = ["temporary_name", "concurrency_safe_rename", "atomic_write"]
+from ..disk import _unlink_quietly
+
+__all__ = ["temporary_name", "concurrency_safe_rename", "atomic_write", "replace_on_success"]
 
 # Windows error codes raised by os.replace while another process holds the
 # destination open (ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION).
@@ -90,10 +92,24 @@ def concurrency_safe_rename(src: str | os.PathLike, dst: str | os.PathLike) -> N
         os.replace(src, dst)
 
 
-def _remove_quietly(path: str) -> None:
-    """Delete ``path`` if it exists (cleanup after a failed write)."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+@contextlib.contextmanager
+def replace_on_success(path: str | os.PathLike, tmp: str | None = None) -> Iterator[str]:
+    """Yield a temporary name; rename it onto ``path`` if the body succeeds.
+
+    The one write-to-temp / rename / clean-up block: if the ``with`` body
+    raises (even KeyboardInterrupt), the temporary file is removed and
+    ``path`` is left untouched. ``tmp`` defaults to
+    :func:`temporary_name` ``(path)``.
+    """
+    if tmp is None:
+        tmp = temporary_name(path)
+    try:
+        yield tmp
+        concurrency_safe_rename(tmp, path)
+    except BaseException:
+        # Re-raised: we only make sure no temporary file is left behind.
+        _unlink_quietly(tmp)
+        raise
 
 
 @contextlib.contextmanager
@@ -127,13 +143,6 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             "atomic_write needs a write mode such as 'wb' or 'w', got "
             "mode=%r (type %s)" % (mode, type(mode).__name__)
         )
-    tmp = temporary_name(path)
-    f = open(tmp, mode.replace("x", "w"))
-    try:
-        with f:
+    with replace_on_success(path) as tmp:
+        with open(tmp, mode.replace("x", "w")) as f:
             yield f
-        concurrency_safe_rename(tmp, path)
-    except BaseException:
-        # Re-raised: we only make sure no temporary file is left behind.
-        _remove_quietly(tmp)
-        raise

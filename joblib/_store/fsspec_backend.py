@@ -15,8 +15,9 @@ writers of one entry each put complete objects: the last put of each file
 wins, and both computed the same call. On ``file://`` the files are written
 aside and renamed, as in the local store.
 
-Costs: a hit is one GET of ``output.pkl`` (two when the caller first asks
-``contains_item``, a 1-byte ranged GET), never a LIST. Object stores keep no
+Costs: a hit is one GET of ``output.pkl`` (``fetch_item``); asking
+``contains_item`` first (``call_and_shelve``, validation callbacks) adds a
+1-byte ranged GET; never a LIST. Object stores keep no
 access time: a hit writes an empty ``last_access`` object in the entry at
 most once per ``access_resolution`` seconds per process (default one hour),
 which ``reduce_size`` reads for its least-recently-used order.
@@ -181,6 +182,10 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
             raise
 
     # Results.
+
+    def fetch_item(self, call_id, *, mmap_mode=False, verbose=1, timestamp=None):
+        """Memory's read of a result: one GET, KeyError if there is none."""
+        return self.load_item(call_id, verbose, timestamp, mmap_mode=mmap_mode)
 
     def load_item(
         self, call_id, verbose=1, timestamp=None, metadata=None, *, mmap_mode=False

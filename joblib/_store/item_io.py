@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from .atomic import concurrency_safe_rename, temporary_name
+from .atomic import replace_on_success, temporary_name
 
 __all__ = [
     "NeedsNumpyPickle",
@@ -123,13 +123,6 @@ def concurrency_safe_write(object_to_write, filename: str, write_func: Callable)
     return temporary_filename
 
 
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass  # already gone; nothing else to clean
-
-
 def _write_new_file(path: str, data: bytes) -> None:
     """Create ``path`` (which must not exist) holding ``data``."""
     fd = os.open(path, _WRITE_FLAGS, 0o666)
@@ -143,28 +136,16 @@ def _write_new_file(path: str, data: bytes) -> None:
 
 def write_bytes_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
-    tmp = fast_temporary_name(path)
-    try:
+    with replace_on_success(path, fast_temporary_name(path)) as tmp:
         _write_new_file(tmp, data)
-        concurrency_safe_rename(tmp, path)
-    except BaseException:
-        # Re-raised: only make sure no temporary file is left behind.
-        _remove_quietly(tmp)
-        raise
 
 
 def _dump_numpy_pickle(path: str, value: Any, compress) -> None:
     from .. import numpy_pickle
 
-    tmp = fast_temporary_name(path)
-    try:
+    with replace_on_success(path, fast_temporary_name(path)) as tmp:
         with open(tmp, "wb") as f:
             numpy_pickle.dump(value, f, compress=compress)
-        concurrency_safe_rename(tmp, path)
-    except BaseException:
-        # Re-raised: only make sure no temporary file is left behind.
-        _remove_quietly(tmp)
-        raise
 
 
 def write_output(path: str, value: Any, compress) -> None:

@@ -75,6 +75,11 @@ class ParallelBackendBase(metaclass=ABCMeta):
     # implement ``retrieve_result_callback``.
     supports_retrieve_callback = False
     nesting_level = None
+    # Whether ``configure`` receives ``context=`` (multiprocessing's default
+    # context, or the one the user passed as ``backend=``).  A backend with a
+    # context of its own (loky) sets it to False: multiprocessing is then
+    # neither imported nor passed.
+    uses_mp_context = True
 
     MAX_NUM_THREADS_VARS = [
         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -146,6 +151,17 @@ class ParallelBackendBase(metaclass=ABCMeta):
 
     def stop_call(self) -> None:
         """Hook run at the end of each ``Parallel`` call."""
+
+    def batch_reducer_callback(self) -> Callable[[], None] | None:
+        """Return a callable run each time a batch of this call is pickled.
+
+        Called once at the start of each ``Parallel`` call (before
+        :meth:`start_call`); the callable runs in whichever thread pickles
+        the batch for a worker, so it must capture what identifies the call.
+        ``None`` (the default) means nothing to do.  Loky uses it to route
+        the batch's memmapped arrays to the temporary folder of its call.
+        """
+        return None
 
     def terminate(self) -> None:
         """Shut down the workers and free their resources."""

@@ -38,6 +38,9 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
 
     supports_retrieve_callback = True
     supports_inner_max_num_threads = True
+    # Loky has its own context; leaving multiprocessing's out also keeps the
+    # reusable executor's reuse test stable across calls.
+    uses_mp_context = False
     _workers = None
 
     def configure(self, n_jobs=1, parallel=None, prefer=None, require=None,
@@ -89,8 +92,19 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
 
     def start_call(self) -> None:
         """Route the memmapped arrays of this call to its own temp folder."""
-        if self._workers is not None and self.parallel is not None:
-            self._workers._temp_folder_manager.set_current_context(self.parallel._id)
+        if self.parallel is not None:
+            self._select_temp_folder(self.parallel._id)
+
+    def batch_reducer_callback(self) -> Callable[[], None]:
+        """Select this call's temp folder whenever one of its batches is
+        pickled: a backend shared by several calls serves them all."""
+        context_id = self.parallel._id
+        return lambda: self._select_temp_folder(context_id)
+
+    def _select_temp_folder(self, context_id: str) -> None:
+        workers = self._workers
+        if workers is not None:
+            workers._temp_folder_manager.set_current_context(context_id)
 
     def submit(self, func: Callable, callback: Callable | None = None) -> Future:
         """Run ``func()`` in a worker; ``callback(future)`` runs when done."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ...disk import _unlink_quietly
 from .temp_folders import FILE_PERMISSIONS, TEMP_FOLDER_PREFIX
 
 __all__ = [
@@ -49,7 +50,7 @@ def write_array(a: Any, filename: str) -> str:
     except BaseException:
         # Also on KeyboardInterrupt: never leave half a file behind.
         os.close(fd)
-        _unlink_quietly(filename)
+        _unlink_quietly(filename)  # it may not have been created
         raise
     os.close(fd)
     return order
@@ -78,13 +79,6 @@ def _write_all(fd: int, a: Any) -> None:
     view = memoryview(a.reshape(-1).view(np.uint8))
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _unlink_quietly(filename: str) -> None:
-    try:
-        os.unlink(filename)
-    except OSError:
-        pass  # it may not have been created
 
 
 def open_temporary_memmap(filename: str, dtype: Any, shape: tuple, order: str, mode: str):
@@ -142,7 +136,4 @@ def add_maybe_unlink_finalizer(memmap: Any) -> None:
 
 def unlink_file(filename: str) -> None:
     """Remove ``filename``; a file that is already gone is not an error."""
-    try:
-        os.unlink(filename)
-    except FileNotFoundError:
-        pass
+    _unlink_quietly(filename, FileNotFoundError)

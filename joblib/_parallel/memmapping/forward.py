@@ -8,6 +8,8 @@ import threading
 from typing import Any, Callable
 from uuid import uuid4
 
+from ...disk import _parse_size
+from ..._persist.file_io import check_mmap_mode
 from .array_files import open_temporary_memmap, write_array
 from .reducers import (
     _get_backing_memmap,
@@ -16,10 +18,10 @@ from .reducers import (
     reduce_array_memmap_backward,
 )
 from .temp_folders import (
-    SYSTEM_SHARED_MEM_FS,
     TemporaryResourcesManager,
     _ResolverContexts,
     _same_kind_of_error,
+    shared_mem_settings,
 )
 
 __all__ = [
@@ -31,10 +33,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger("joblib.memmapping")
 
-_VALID_MMAP_MODES = ("r", "r+", "w+", "c", "readonly", "readwrite", "write", "copyonwrite")
-
-_UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
-
 
 def parse_max_nbytes(max_nbytes: Any) -> int | None:
     """Return ``max_nbytes`` as an int number of bytes (None stays None).
@@ -45,7 +43,7 @@ def parse_max_nbytes(max_nbytes: Any) -> int | None:
     if max_nbytes is None:
         return None
     if isinstance(max_nbytes, str):
-        return _parse_memstr(max_nbytes)
+        return _parse_size(max_nbytes, "max_nbytes", any_case=True)
     if isinstance(max_nbytes, bool) or not isinstance(max_nbytes, (int, float)):
         raise TypeError(
             "max_nbytes must be an int, a string such as '1M', or None; got %r (type %s)"
@@ -54,26 +52,6 @@ def parse_max_nbytes(max_nbytes: Any) -> int | None:
     if max_nbytes < 0:
         raise ValueError("max_nbytes must be >= 0 or None; got %r" % (max_nbytes,))
     return int(max_nbytes)
-
-
-def _parse_memstr(text: str) -> int:
-    value = text.strip().upper()
-    scale = _UNITS.get(value[-1:], None)
-    number = value[:-1] if scale else value
-    try:
-        return int(float(number) * (scale or 1))
-    except ValueError:
-        raise ValueError(
-            "max_nbytes=%r is not a valid size; expected an int or a string "
-            "such as '1M', '500K' or '2G'" % (text,)
-        ) from None
-
-
-def _check_mmap_mode(mmap_mode: Any) -> None:
-    if mmap_mode is not None and mmap_mode not in _VALID_MMAP_MODES:
-        raise ValueError(
-            "mmap_mode must be one of %r or None; got %r" % (("r", "r+", "w+", "c"), mmap_mode)
-        )
 
 
 class ArrayMemmapForwardReducer:
@@ -110,9 +88,9 @@ class ArrayMemmapForwardReducer:
         verbose=0,
         prewarm=False,
     ):
-        _check_mmap_mode(mmap_mode)
         self._max_nbytes = parse_max_nbytes(max_nbytes)
-        self._mmap_mode = mmap_mode
+        # Short form: workers map 'w+' as 'r+', which 'write' would bypass.
+        self._mmap_mode = check_mmap_mode(mmap_mode)
         self._unlink_on_gc_collect = unlink_on_gc_collect
         self.verbose = int(verbose)
         self._prewarm = prewarm
@@ -201,7 +179,7 @@ def _write(a: Any, folder: str, verbose: int, prewarm) -> tuple[str, str]:
 def _wants_prewarm(prewarm, folder: str) -> bool:
     if prewarm == "auto":
         # /dev/shm is memory already: nothing to warm up.
-        return not folder.startswith(SYSTEM_SHARED_MEM_FS)
+        return not folder.startswith(shared_mem_settings()[0])
     return bool(prewarm)
 
 
@@ -231,10 +209,9 @@ def memmapping_settings(
     max_nbytes=1e6, mmap_mode: str | None = "r", verbose: int = 0, prewarm=False, **ignored
 ) -> dict:
     """Validate and normalise the memmapping settings of one context."""
-    _check_mmap_mode(mmap_mode)
     return {
         "max_nbytes": parse_max_nbytes(max_nbytes),
-        "mmap_mode": mmap_mode,
+        "mmap_mode": check_mmap_mode(mmap_mode),
         "verbose": int(verbose or 0),
         "prewarm": prewarm,
     }
