@@ -235,3 +235,21 @@ def test_memory_pickles_with_its_store(store):
     clone = pickle.loads(pickle.dumps(f))
     assert clone(4, log) == 8 and log == [4]
     assert repr(pickle.loads(pickle.dumps(memory))) == repr(memory)
+
+
+@pytest.mark.parametrize("kind", ["memory", "file", "s3"])
+def test_folder_names_with_glob_characters(kind, tmp_path, request):
+    # Functions defined in doctests live in "<doctest page[2]>" folders.
+    server = request.getfixturevalue("s3_server") if kind == "s3" else None
+    memory = Store(kind, tmp_path, server).memory()
+    store = memory.store_backend
+    call_id = ("mod-<doctest page[2]>/f*?", "0" * 32)
+    store.store_cached_func_code([call_id[0]], "# first line: 1\n")
+    assert store.dump_item(call_id, [1, 2])
+    assert store.contains_item(call_id) and store.fetch_item(call_id) == [1, 2]
+    assert len(store.get_items()) == 1
+    memory.reduce_size(items_limit=0)
+    assert not store.contains_item(call_id) and store.get_items() == []
+    assert store.dump_item(call_id, 3)
+    memory.clear(warn=False)
+    assert not store.contains_item(call_id)

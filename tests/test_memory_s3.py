@@ -287,3 +287,17 @@ def test_storage_options_checks(s3_server, url, tmp_path):
         Memory(str(tmp_path), storage_options=options)
     with pytest.raises(TypeError, match="Unknown options.*colour"):
         Memory(url, storage_options=options, backend_options={"colour": 1})
+
+
+def test_object_store_benchmark_runs():
+    # Speed is measured by the benchmark, never here: only its report's shape.
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.object_store",
+         "--mb", "0.1", "--repeat", "1", "--small", "2"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=ROOT),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert [line.split()[0] for line in lines[2:5]] == ["local", "file://", "s3"]
+    assert "'LIST': 0" in lines[-1] and "'GET': 1" in lines[-1]

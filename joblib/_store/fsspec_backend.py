@@ -340,7 +340,13 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
     def _remove(self, path: str) -> None:
         fs = self._ready()
         try:
-            fs.rm(path, recursive=True)
+            if support.has_glob_chars(path):
+                # fs.rm would expand "[", "*", "?" as a pattern, and names
+                # such as "<doctest page[2]>" are function folders.
+                for name in fs.find(path):
+                    fs.rm_file(name)
+            else:
+                fs.rm(path, recursive=True)
         except FileNotFoundError:
             pass  # already gone (another process cleared it)
         fs.invalidate_cache(path)

@@ -18,6 +18,7 @@ __all__ = [
     "LOCAL_PROTOCOLS",
     "ACCESS_MARKER",
     "access_error",
+    "has_glob_chars",
     "import_fsspec",
     "is_url",
     "list_items",
@@ -33,6 +34,11 @@ LOCAL_PROTOCOLS = ("file", "local")
 # access time): its modification time is the entry's last access.
 ACCESS_MARKER = "last_access"
 _INSTALL_HINT = 'pip install "joblib[fsspec]" (or "joblib[s3]" for s3:// URLs)'
+
+
+def has_glob_chars(path: str) -> bool:
+    """True if fsspec would read ``path`` as a glob pattern."""
+    return any(c in path for c in "*?[")
 
 
 def is_url(location: Any) -> bool:
