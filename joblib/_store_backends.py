@@ -18,7 +18,7 @@ import warnings
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
-from ._memory.reporting import user_stacklevel as _user_stacklevel
+from ._store.messages import user_stacklevel as _user_stacklevel
 from ._store import item_io
 from ._store.atomic import concurrency_safe_rename
 from ._store.eviction import items_to_delete
@@ -131,7 +131,7 @@ class StoreBackendMixin(object):
         KeyError
             If there is no such result (never cached, or cleared).
         """
-        from ._memory import reporting
+        from ._store import messages as reporting
         from .numpy_pickle import load
 
         full_path = os.path.join(self.location, *call_id)
@@ -148,7 +148,7 @@ class StoreBackendMixin(object):
 
     def dump_item(self, call_id, item, verbose=1):
         """Store ``item`` for ``call_id``; return False (with a warning) on failure."""
-        from ._memory import reporting
+        from ._store import messages as reporting
         from .numpy_pickle import dump
 
         item_path = os.path.join(self.location, *call_id)
@@ -357,7 +357,7 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         """
         full_path = item_dir(self.location, call_id)
         if verbose > 1:
-            from ._memory import reporting
+            from ._store import messages as reporting
 
             reporting.loading(verbose, call_id, full_path, timestamp, metadata)
         filename = full_path + os.sep + "output.pkl"
@@ -374,7 +374,7 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         """Store ``item`` for ``call_id``; return False (with a warning) on failure."""
         item_path = item_dir(self.location, call_id)
         if verbose > 10:
-            from ._memory import reporting
+            from ._store import messages as reporting
 
             reporting.persisting(verbose, item_path)
         try:

@@ -402,17 +402,18 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto"):
 def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
     """Load a memmap dumped by the parallel auto-memmapping machinery.
 
-    The object is registered in ``JOBLIB_MMAPS`` and, if requested, the file
-    is unlinked through the resource tracker once the memmap is collected.
+    The object is registered in ``JOBLIB_MMAPS``. ``unlink_on_gc_collect``
+    is accepted for joblib 1.6 callers: temporary array files live as long
+    as their folder here.
     """
-    from ._memmapping_reducer import JOBLIB_MMAPS, add_maybe_unlink_finalizer
+    # Deferred: the 1.6 entry point reaches up into the parallel layer,
+    # which persistence must not load.
+    from ._parallel.memmapping.array_files import JOBLIB_MMAPS
 
     with open(filename, "rb") as f:
         with open_for_read(f, filename, mmap_mode) as (fobj, usable_mmap):
             # Workers must see the bytes untouched: no byte swapping.
             obj = NumpyUnpickler(filename, fobj, False, mmap_mode=usable_mmap).load()
     JOBLIB_MMAPS.add(obj.filename)
-    if unlink_on_gc_collect:
-        add_maybe_unlink_finalizer(obj)
     return obj
 

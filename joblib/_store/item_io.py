@@ -23,6 +23,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from .. import numpy_pickle
 from .atomic import replace_on_success, temporary_name
 
 __all__ = [
@@ -141,8 +142,6 @@ def write_bytes_atomic(path: str, data: bytes) -> None:
 
 
 def _dump_numpy_pickle(path: str, value: Any, compress) -> None:
-    from .. import numpy_pickle
-
     with replace_on_success(path, fast_temporary_name(path)) as tmp:
         with open(tmp, "wb") as f:
             numpy_pickle.dump(value, f, compress=compress)
@@ -237,9 +236,7 @@ def _read_exactly(fd: int, size: int) -> bytes:
 
 
 def _numpy_load(*args, **kwargs):
-    from ..numpy_pickle import load
-
-    return load(*args, **kwargs)
+    return numpy_pickle.load(*args, **kwargs)
 
 
 def json_bytes(obj: Any) -> bytes:
