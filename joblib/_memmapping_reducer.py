@@ -6,6 +6,10 @@ Re-exports the memmapping reducers and temporary-folder management from
 
 from __future__ import annotations
 
+# Read at use time by joblib._parallel.memmapping.temp_folders: patching
+# SYSTEM_SHARED_MEM_FS(_MIN_SIZE) or this module's ``os`` works as in 1.6.
+import os  # noqa: F401
+
 from ._parallel.memmapping.array_files import JOBLIB_MMAPS, unlink_file
 from ._parallel.memmapping.forward import ArrayMemmapForwardReducer, get_memmapping_reducers
 from ._parallel.memmapping.reducers import (  # noqa: F401  (private helpers of 1.6)

@@ -21,7 +21,7 @@ from ._memory import cached_call, func_code, store_factory
 from ._memory.cached_call import MISS
 from ._memory.call_identity import func_identifier, identity_target
 from ._memory.func_code import extract_first_line
-from ._memory.reporting import clearing_function
+from ._memory.reporting import clearing_function, user_stacklevel
 from ._memory.reporting import warn as _log_warning
 from ._memory.store_factory import store_backend_factory
 from ._persist.file_io import check_mmap_mode
@@ -223,6 +223,15 @@ class MemorizedFunc(Logger):
         clearing_function(self._verbose if warn else 0, self, self.func_id)
         self.store_backend.clear_path([self.func_id])
         func_code.write_func_code(self)
+
+    def warn(self, msg: str) -> None:
+        """Report a problem with the cache as a :class:`CacheWarning`.
+
+        The ``Logger`` method of joblib 1.6, which code patches to intercept
+        messages such as "Exception while loading results ..."; here it
+        emits a warning (pointed at the user's call) instead of logging.
+        """
+        warnings.warn(msg, CacheWarning, stacklevel=user_stacklevel())
 
     @property
     def func_code_info(self) -> tuple:

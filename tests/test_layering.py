@@ -82,9 +82,16 @@ ALLOWED = {
     "backends": {"base", "parallel_core", "memmapping", "backends"},
 }
 
+# Call-time accessors of the globals users patch at their 1.6 home (the
+# one upward reference the layering allows; see CONVENTIONS).
+ACCESSORS = {
+    ("joblib._memory.hooks", "joblib.memory"),
+    ("joblib._parallel.memmapping.temp_folders", "joblib._memmapping_reducer"),
+}
+
 # (importer, imported): why the import sits in a function.
 DEFERRED = {
-    ("joblib._memory.hooks", "joblib.memory"): "call-time accessor of the patchable globals of joblib.memory",
+    **{pair: "call-time accessor of patchable globals" for pair in ACCESSORS},
     ("joblib._parallel.backend_resolution", "importlib"): "call-time accessor of joblib.parallel's BACKENDS",
     ("joblib._parallel.backends.base", "joblib._parallel.backends.sequential"): "cycle: they subclass the base",
     ("joblib._parallel.backends.base", "joblib._parallel.backends.thread_pool"): "cycle: they subclass the base",
@@ -198,7 +205,8 @@ def test_only_the_surface_imports_compatibility_shims():
     wrong = [
         "%s imports the compatibility module %s" % (module, target)
         for module in sorted(MODULES) if module not in SURFACE
-        for target, _ in _imports(module) if target in SHIMS
+        for target, _ in _imports(module)
+        if target in SHIMS and (module, target) not in ACCESSORS
     ]
     assert not wrong, "\n".join(wrong)
 

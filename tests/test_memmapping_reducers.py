@@ -250,9 +250,11 @@ def test_temp_root_order(monkeypatch, tmp_path):
 def test_shared_mem_needs_more_than_2gb(monkeypatch):
     if not os.path.isdir("/dev/shm") or not hasattr(os, "statvfs"):
         pytest.skip("no /dev/shm here")
-    monkeypatch.setattr(temp_folders, "SYSTEM_SHARED_MEM_FS_MIN_SIZE", 2**62)
+    import joblib._memmapping_reducer as owner  # 1.6's home of these globals
+
+    monkeypatch.setattr(owner, "SYSTEM_SHARED_MEM_FS_MIN_SIZE", 2**62)
     assert not temp_folders._shared_mem_usable()
-    monkeypatch.setattr(temp_folders, "SYSTEM_SHARED_MEM_FS", "/nonexistent/shm")
+    monkeypatch.setattr(owner, "SYSTEM_SHARED_MEM_FS", "/nonexistent/shm")
     assert not temp_folders._shared_mem_usable()
 
 

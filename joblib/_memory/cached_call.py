@@ -74,15 +74,12 @@ def is_in_cache(mf, call_id, need_contains: bool = True) -> bool:
 
 
 def _warn_load_failure(mf, call_id, exc: BaseException) -> None:
-    from .._store_backends import CacheWarning
-
+    # Through the object's ``warn`` (1.6's Logger API), which code patches.
     location = mf.store_backend.get_item_info(call_id).get("location")
-    warnings.warn(
+    mf.warn(
         "Exception while loading results for %s from %s: %s: %s. The cache "
         "entry is ignored and the result computed again."
-        % (mf.func_id, location, type(exc).__name__, exc),
-        CacheWarning,
-        stacklevel=reporting.user_stacklevel(),
+        % (mf.func_id, location, type(exc).__name__, exc)
     )
 
 
@@ -130,7 +127,9 @@ def lookup(mf, key: CallKey, shelving: bool, args=(), kwargs=None) -> Any:
         )
     # The local store signals a missing entry by a KeyError from load_item,
     # which saves a stat() per hit; other stores are asked first, as in 1.6.
-    fast = _is_fast(store) and not shelving
+    # A validation callback needs the metadata of an existing entry, so the
+    # entry is looked for first when there is one.
+    fast = _is_fast(store) and not shelving and mf.cache_validation_callback is None
     if not is_in_cache(mf, key.call_id, need_contains=not fast):
         return MISS
     if shelving:

@@ -18,10 +18,10 @@ from .reducers import (
     reduce_array_memmap_backward,
 )
 from .temp_folders import (
-    SYSTEM_SHARED_MEM_FS,
     TemporaryResourcesManager,
     _ResolverContexts,
     _same_kind_of_error,
+    shared_mem_settings,
 )
 
 __all__ = [
@@ -179,7 +179,7 @@ def _write(a: Any, folder: str, verbose: int, prewarm) -> tuple[str, str]:
 def _wants_prewarm(prewarm, folder: str) -> bool:
     if prewarm == "auto":
         # /dev/shm is memory already: nothing to warm up.
-        return not folder.startswith(SYSTEM_SHARED_MEM_FS)
+        return not folder.startswith(shared_mem_settings()[0])
     return bool(prewarm)
 
 

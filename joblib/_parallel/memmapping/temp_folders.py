@@ -32,7 +32,8 @@ __all__ = [
 ]
 
 # A RAM-backed file system found on most Linux systems: writing memmaps there
-# never touches a disk.
+# never touches a disk.  These two are defaults: the values in use are
+# joblib._memmapping_reducer's (see shared_mem_settings).
 SYSTEM_SHARED_MEM_FS = "/dev/shm"
 
 # /dev/shm is only chosen when it has more than this many bytes free (the
@@ -54,17 +55,30 @@ _MANAGER_ROOT = object()
 _FOLDER_RTYPE = "folder"
 
 
+def shared_mem_settings():
+    """``(folder, min free bytes, os module)`` for the /dev/shm choice.
+
+    Read at each use from ``joblib._memmapping_reducer``, their joblib 1.6
+    home, where users and test suites patch them (including the module's
+    ``os``, to fake ``statvfs``).
+    """
+    from ... import _memmapping_reducer as owner  # call-time: patchable globals
+
+    return owner.SYSTEM_SHARED_MEM_FS, owner.SYSTEM_SHARED_MEM_FS_MIN_SIZE, owner.os
+
+
 def _shared_mem_usable() -> bool:
     """True when /dev/shm exists, has enough free space and is writable."""
-    if not hasattr(os, "statvfs") or not os.path.isdir(SYSTEM_SHARED_MEM_FS):
+    folder, min_size, os_ = shared_mem_settings()
+    if not hasattr(os_, "statvfs") or not os.path.isdir(folder):
         return False
     try:
-        stats = os.statvfs(SYSTEM_SHARED_MEM_FS)
+        stats = os_.statvfs(folder)
     except OSError:
         return False
-    if stats.f_bsize * stats.f_bavail <= SYSTEM_SHARED_MEM_FS_MIN_SIZE:
+    if stats.f_bsize * stats.f_bavail <= min_size:
         return False
-    return os.access(SYSTEM_SHARED_MEM_FS, os.W_OK | os.X_OK)
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def resolve_temp_root(temp_folder: str | os.PathLike | None = None) -> tuple[str, bool]:
@@ -81,7 +95,7 @@ def resolve_temp_root(temp_folder: str | os.PathLike | None = None) -> tuple[str
         root = os.fspath(temp_folder)
         use_shared_mem = False
     elif _shared_mem_usable():
-        root, use_shared_mem = SYSTEM_SHARED_MEM_FS, True
+        root, use_shared_mem = shared_mem_settings()[0], True
     else:
         root, use_shared_mem = tempfile.gettempdir(), False
     return os.path.abspath(os.path.expanduser(root)), use_shared_mem
