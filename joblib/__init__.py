@@ -56,6 +56,9 @@ _LAZY_NAMES = {
     "PrintTime": "logger",
     "dump": "numpy_pickle",
     "load": "numpy_pickle",
+    # Beyond joblib 1.6 (kept out of __all__, which matches 1.6's).
+    "inspect_file": "numpy_pickle",
+    "UntrustedTypesError": "numpy_pickle",
 }
 
 __all__ = [
