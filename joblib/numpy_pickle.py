@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 
-from ._persist import array_io
+from ._persist import array_io, fast_pickle
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
 from ._persist.file_io import check_mmap_mode, open_for_read
@@ -341,7 +341,7 @@ def dump(value, filename, compress=0, protocol=None):
     """
     if protocol is None:
         protocol = pickle.DEFAULT_PROTOCOL
-    return dump_value(value, filename, compress, protocol, NumpyPickler, True)
+    return dump_value(value, filename, compress, protocol, NumpyPickler, fast_pickle.ENABLED)
 
 
 def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None):
@@ -410,7 +410,7 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
 
         return load_restricted(filename, mmap_mode, native, trusted)
     return load_value(
-        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, True
+        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, fast_pickle.ENABLED
     )
 
 
