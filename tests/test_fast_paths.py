@@ -326,7 +326,7 @@ def test_warm_start_switch_uses_lokys_own_launcher():
 
 
 # The Parallel tests, run once more without the warm start (the plain path).
-PARALLEL_TESTS = ["tests/test_parallel.py", "tests/test_parallel_faults.py"]
+PARALLEL_TESTS = ["tests/test_parallel.py"]
 
 
 @warm
