@@ -52,6 +52,8 @@ _LAZY_NAMES = {
     "register_compressor": "compressor",
     "hash": "hashing",
     "register_hash": "hashing",  # beyond joblib 1.6 (not in __all__)
+    # beyond joblib 1.6 (not in __all__): see docs/workers.rst
+    "worker_state": "_parallel.workers.state",
     "Logger": "logger",
     "PrintTime": "logger",
     "dump": "numpy_pickle",

@@ -299,12 +299,13 @@ def dump(value, filename, compress=0, protocol=None):
         The object to store.
     filename : str, os.PathLike or file object
         Destination path, or a binary file object open for writing. For a
-        path, an extension ``.z``, ``.gz``, ``.bz2``, ``.lzma``, ``.xz`` or
-        ``.lz4`` selects that compressor unless ``compress`` names a method.
+        path, an extension ``.z``, ``.gz``, ``.bz2``, ``.lzma``, ``.xz``,
+        ``.lz4`` or ``.zst`` selects that compressor unless ``compress``
+        names a method.
     compress : bool, int from 0 to 9, str or (str, int), default 0
         0/False: no compression; True: default level (3 for zlib); an int:
         that zlib level; a method name ("zlib", "gzip", "bz2", "lzma", "xz",
-        "lz4" or a registered one); or ``(method, level)``.
+        "lz4", "zstd" or a registered one); or ``(method, level)``.
     protocol : int, optional
         Pickle protocol, ``pickle.DEFAULT_PROTOCOL`` by default.
 
