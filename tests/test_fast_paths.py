@@ -39,6 +39,8 @@ from joblib._persist import fast_pickle  # noqa: E402
 from joblib._store import item_io  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# np.matrix is one of the generated array types.
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
