@@ -6,6 +6,7 @@ import os
 import warnings
 
 from .._persist.file_io import check_mmap_mode
+from .._store.fsspec_support import is_url
 from . import hooks, reporting
 
 __all__ = [
@@ -16,6 +17,14 @@ __all__ = [
 
 def _new_store(backend, location: str, verbose, backend_options):
     backends = hooks.store_backends()
+    if backend == "local" and is_url(location):
+        # "s3://bucket/x" is not a folder name: joblib 1.6 created "./s3:".
+        backend = "fsspec"
+    elif "storage_options" in backend_options and backend == "local":
+        raise TypeError(
+            "storage_options are for URL locations (such as 's3://bucket/path'), "
+            "got the local path %r" % (location,)
+        )
     cls = backends.get(backend) if isinstance(backend, str) else None
     if cls is None:
         raise TypeError(
@@ -45,7 +54,8 @@ def store_backend_factory(backend, location, verbose=0, backend_options=None):
     if isinstance(location, os.PathLike):
         location = os.fspath(location)
     if isinstance(location, str):
-        location = os.path.expanduser(location)
+        if not is_url(location):
+            location = os.path.expanduser(location)
         return _new_store(backend, location, verbose, backend_options)
     if location is not None:
         warnings.warn(
@@ -83,11 +93,21 @@ def _store_options(compress, mmap_mode, backend_options) -> dict:
     return dict(compress=compress, mmap_mode=mmap_mode, **backend_options)
 
 
-def memory_store_options(compress, mmap_mode, backend_options) -> dict:
+def memory_store_options(
+    compress, mmap_mode, backend_options, storage_options=None
+) -> dict:
     """Validate Memory's storage arguments; return the store's options."""
     _check_compress(compress)
     check_mmap_mode(mmap_mode)
-    return _store_options(compress, mmap_mode, backend_options)
+    options = _store_options(compress, mmap_mode, backend_options)
+    if storage_options is not None:
+        if "storage_options" in options:
+            raise TypeError(
+                "storage_options given twice: as Memory(storage_options=...) "
+                "and in backend_options; pass them once."
+            )
+        options["storage_options"] = storage_options
+    return options
 
 
 def register_store_backend(backend_name: str, backend: type) -> None:
