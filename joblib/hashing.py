@@ -57,6 +57,7 @@ import types
 from ._hashing.algorithms import hash_factory, new_hash, register_hash
 from ._hashing.arrays import array_key, feed_array
 from ._hashing.atoms import ATOM_TYPES
+from ._hashing.small import small_stream
 from ._hashing.walker import ContainerWalker
 
 __all__ = ["Hasher", "NumpyHasher", "hash", "register_hash"]
@@ -329,7 +330,12 @@ def hash(obj, hash_name: str = "md5", coerce_mmap: bool = False) -> str:
     ...
     ValueError: Valid options for 'hash_name' are ('md5', 'sha1', 'blake2b', 'xxh3', 'xxh128'). Got hash_name='sha256' instead.
     """
-    hash_factory(hash_name)  # raises ValueError for unknown names
+    factory = hash_factory(hash_name)  # raises ValueError for unknown names
+    stream = small_stream(obj)
+    if stream is not None:  # e.g. Memory's arguments: no pickler needed
+        digest = factory()
+        digest.update(stream)
+        return digest.hexdigest()
     if "numpy" in sys.modules:
         cls = NumpyHasher if FAST_HASH else _PlainNumpyHasher
         hasher = cls(hash_name=hash_name, coerce_mmap=coerce_mmap)
