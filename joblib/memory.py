@@ -26,6 +26,7 @@ from ._memory.reporting import user_stacklevel
 from ._memory.reporting import warn as _log_warning
 from ._memory.store_factory import store_backend_factory
 from ._persist.file_io import check_mmap_mode
+from ._store.eviction import check_limits
 from ._memory.validation import expires_after, memoized_doc
 from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
     CacheWarning,
@@ -531,8 +532,6 @@ class Memory(Logger):
         ValueError
             For a negative limit (e.g. a negative ``age_limit``).
         """
-        from ._store.eviction import check_limits
-
         check_limits(bytes_limit, items_limit, age_limit)
         if self.store_backend is None:
             return

@@ -6,7 +6,9 @@ import os
 import warnings
 
 from .._persist.file_io import check_mmap_mode
+from .._persist.options import resolve_compress
 from .._store.fsspec_support import is_url
+from .._store_backends import StoreBackendBase
 from . import hooks, reporting
 
 __all__ = [
@@ -46,8 +48,6 @@ def store_backend_factory(backend, location, verbose=0, backend_options=None):
     the registered ``backend`` class is created and configured there) or
     None (no caching).
     """
-    from .._store_backends import StoreBackendBase
-
     backend_options = {} if backend_options is None else backend_options
     if isinstance(location, StoreBackendBase):
         return location
@@ -71,8 +71,6 @@ def store_backend_factory(backend, location, verbose=0, backend_options=None):
 
 def _check_compress(compress) -> None:
     """Validate ``compress`` now rather than at the first write (as 1.6 did)."""
-    from .._persist.options import resolve_compress
-
     resolve_compress(compress)
 
 
@@ -140,8 +138,6 @@ def register_store_backend(backend_name: str, backend: type) -> None:
             "Store backend name should be a string, %r (type %s) given."
             % (backend_name, type(backend_name).__name__)
         )
-    from .._store_backends import StoreBackendBase
-
     if not (isinstance(backend, type) and issubclass(backend, StoreBackendBase)):
         raise ValueError(
             "Store backend should inherit StoreBackendBase, %r (type %s) given."

@@ -32,7 +32,9 @@ import time
 import warnings
 from typing import Any
 
-from .._memory import reporting
+from .._persist import fast_pickle
+from ..numpy_pickle import dump, load
+from . import messages as reporting
 from .._store_backends import (
     CacheItemInfo,
     CacheWarning,
@@ -59,8 +61,6 @@ def _encode(value: Any, compress) -> bytes:
     """The bytes of ``output.pkl``: exactly what ``joblib.dump`` writes."""
     data = None if compress else dumps_plain(value)
     if data is None:
-        from ..numpy_pickle import dump
-
         buffer = io.BytesIO()
         dump(value, buffer, compress=compress)
         data = buffer.getvalue()
@@ -68,10 +68,8 @@ def _encode(value: Any, compress) -> bytes:
 
 
 def _decode(data: bytes) -> Any:
-    if _is_plain_pickle(data):
+    if fast_pickle.ENABLED and _is_plain_pickle(data):
         return pickle.loads(data)
-    from ..numpy_pickle import load
-
     return load(io.BytesIO(data))
 
 
@@ -197,8 +195,6 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         mmap_mode = self.mmap_mode if mmap_mode is False else mmap_mode
         path = self._path(call_id, "output.pkl")
         if mmap_mode is not None and self._local and not self.compress:
-            from ..numpy_pickle import load
-
             if not fs.exists(path):
                 raise _missing_item(self._url(call_id))
             self._record_access(fs, call_id)
@@ -234,13 +230,26 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         except FileNotFoundError:
             return False
         except Exception as exc:  # transient: the call is computed instead
-            _warn_read_failure(self._url(call_id), exc)
+            _warn_cache(
+                "Could not read the cache entry %r (%s: %s); the result is "
+                "computed again." % (self._url(call_id), type(exc).__name__, exc)
+            )
             return False
         return True
 
     def clear_item(self, call_id):
-        """Delete the entry of ``call_id``, if any."""
-        self._remove(self._path(call_id))
+        """Delete the entry of ``call_id``, if any.
+
+        Called when a validation callback rejects an entry: a failure to
+        delete is a warning, the call computes its result anyway.
+        """
+        try:
+            self._remove(self._path(call_id))
+        except Exception as exc:
+            _warn_cache(
+                "Could not delete the cache entry %r (%s: %s); the result is "
+                "computed again." % (self._url(call_id), type(exc).__name__, exc)
+            )
 
     def get_item_info(self, call_id):
         """Return ``{'location': URL}`` of the entry of ``call_id``."""
@@ -385,10 +394,5 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         return '{}(location="{}")'.format(type(self).__name__, self.location)
 
 
-def _warn_read_failure(url: str, exc: BaseException) -> None:
-    warnings.warn(
-        "Could not read the cache entry %r (%s: %s); the result is computed "
-        "again." % (url, type(exc).__name__, exc),
-        CacheWarning,
-        stacklevel=reporting.user_stacklevel(),
-    )
+def _warn_cache(message: str) -> None:
+    warnings.warn(message, CacheWarning, stacklevel=reporting.user_stacklevel())
