@@ -157,12 +157,26 @@ def test_exception_classes():
     assert str(ParallelCancelledError()).startswith("The Parallel call was cancelled")
 
 
-def test_unsupported_backend_says_so(no_leaks):
+def test_backend_without_retrieve_callback_is_refused(no_leaks):
     from _parallel_helpers import CustomThreadBackend
 
-    with pytest.raises(ValueError, match="got backend CustomThreadBackend"):
-        Parallel(n_jobs=2, backend=CustomThreadBackend(), retries=1)(
+    class OldStyleBackend(CustomThreadBackend):
+        supports_retrieve_callback = False
+
+    with pytest.raises(ValueError, match="got backend OldStyleBackend"):
+        Parallel(n_jobs=2, backend=OldStyleBackend(), retries=1)(
             delayed(square)(i) for i in range(3))
+
+
+def test_custom_backend_with_retrieve_callback(tmp_path, no_leaks):
+    from _parallel_helpers import CustomThreadBackend
+
+    out = Parallel(n_jobs=2, backend=CustomThreadBackend(), retries=1,
+                   retry_on=ValueError, on_error="return")(
+        delayed(flaky)(str(tmp_path), i, 1 if i == 1 else 5 if i == 2 else 0)
+        for i in range(4))
+    assert out[:2] + out[3:] == [0, 1, 3] and isinstance(out[2], ValueError)
+    assert attempts(str(tmp_path), 1) == 2 and attempts(str(tmp_path), 2) == 2
 
 
 # -- on_error ------------------------------------------------------------
@@ -472,3 +486,40 @@ def test_initializer_runs_in_fault_tolerant_workers(backend, no_leaks):
     out = Parallel(n_jobs=2, backend=backend, on_error="return",
                    initializer=_fail_set_up)(delayed(square)(i) for i in range(3))
     assert all(isinstance(x, RuntimeError) and "set-up failed" in str(x) for x in out)
+
+
+# -- dask ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=False, dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.mark.timeout(120)
+def test_dask_retries_policies_and_timeouts(dask_client, tmp_path):
+    folder = str(tmp_path)
+    gate = tmp_path / "gate"
+    with joblib.parallel_config(backend="dask"):
+        out = Parallel(retries=1, retry_on=ValueError)(
+            delayed(flaky)(folder, i, 1) for i in range(4))
+        assert out == [0, 1, 2, 3]
+        out = list(Parallel(on_error="skip", return_as="generator_unordered")(
+            delayed(fail_on)(i, 2) for i in range(4)))
+        assert sorted(out) == [0, 1, 3]
+        try:
+            out = Parallel(task_timeout=0.5, on_error="return")(
+                delayed(wait_for_file)(str(gate)) if i == 1 else delayed(square)(i)
+                for i in range(4))
+        finally:
+            gate.touch()
+    assert isinstance(out[1], TaskTimeoutError) and "task 1: wait_for_file" in str(out[1])
+    assert out[:1] + out[2:] == [0, 4, 9]

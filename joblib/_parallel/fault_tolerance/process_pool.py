@@ -60,6 +60,9 @@ class ProcessPool:
     """
 
     kills_tasks = True
+    per_task_clock = True
+    timeout_note = ""
+    warns_on_timeout = False
 
     def __init__(self, n: int, context: Any, initializer: Callable | None = None,
                  initargs: tuple = ()):
