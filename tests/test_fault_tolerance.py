@@ -106,7 +106,7 @@ def wait_for_file(path, seconds=30.0):
     return path
 
 
-def started_then_block(folder, x):
+def started_then_block(folder, x, array=None):
     open(os.path.join(folder, f"started-{x}-{os.getpid()}"), "w").close()
     time.sleep(120)
     return x
@@ -355,13 +355,17 @@ def _cancel_when_started(parallel, folder, n_started=1):
 def test_cancel_from_another_thread(backend, fault_tolerant, tmp_path, no_leaks):
     folder = str(tmp_path)
     options = dict(retries=1) if fault_tolerant else {}
-    parallel = Parallel(n_jobs=2, backend=backend, **options)
+    # Plain process calls memory-map this array into a temp folder, which
+    # must be gone after the cancellation (the no_leaks fixture checks).
+    np = pytest.importorskip("numpy")
+    array = np.ones(10_000) if backend != "threading" else None
+    parallel = Parallel(n_jobs=2, backend=backend, max_nbytes=1000, **options)
     gate = tmp_path / "gate"
     task = started_then_block if backend != "threading" else _thread_task(gate)
     watcher, cancelled_at = _cancel_when_started(parallel, folder, n_started=2)
     try:
         with pytest.raises(ParallelCancelledError):
-            parallel(delayed(task)(folder, i) for i in range(50))
+            parallel(delayed(task)(folder, i, array) for i in range(50))
         assert time.monotonic() - cancelled_at[0] < 1.0
     finally:
         gate.touch()
@@ -374,7 +378,7 @@ def test_cancel_from_another_thread(backend, fault_tolerant, tmp_path, no_leaks)
 
 
 def _thread_task(gate):
-    def task(folder, x):
+    def task(folder, x, array=None):
         open(os.path.join(folder, f"started-{x}"), "w").close()
         wait_for_file(str(gate))
         return x
@@ -523,3 +527,44 @@ def test_dask_retries_policies_and_timeouts(dask_client, tmp_path):
             gate.touch()
     assert isinstance(out[1], TaskTimeoutError) and "task 1: wait_for_file" in str(out[1])
     assert out[:1] + out[2:] == [0, 4, 9]
+
+
+# -- Ctrl-C ----------------------------------------------------------------------
+_CTRL_C_CHILD = """
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.path.insert(0, {root!r})
+from joblib import Parallel, delayed
+
+def block(i, folder):
+    open(os.path.join(folder, "started-%d" % os.getpid()), "w").close()
+    time.sleep(120)
+
+Parallel(n_jobs=2, backend={backend!r}, retries=1, task_timeout=60)(
+    delayed(block)(i, {folder!r}) for i in range(4))
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+def test_ctrl_c_stops_a_fault_tolerant_call(backend, tmp_path):
+    import subprocess
+    import sys
+
+    import psutil
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = _CTRL_C_CHILD.format(root=root, backend=backend, folder=str(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    try:
+        assert _wait_until(lambda: len(os.listdir(tmp_path)) == 2, 60), "no worker started"
+        workers = [int(name.split("-")[1]) for name in os.listdir(tmp_path)]
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+        child.wait()
+    assert b"KeyboardInterrupt" in err
+    for pid in workers:
+        assert _wait_until(lambda: not psutil.pid_exists(pid)
+                           or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
