@@ -46,16 +46,23 @@ _LAZY_NAMES = {
     "parallel_config": "parallel",
     "parallel_backend": "parallel",
     "register_parallel_backend": "parallel",
+    "TaskTimeoutError": "_parallel.fault_tolerance.errors",
+    "ParallelCancelledError": "_parallel.fault_tolerance.errors",
     "wrap_non_picklable_objects": "_cloudpickle_wrapper",
     "ParallelBackendBase": "_parallel_backends",
     "StoreBackendBase": "_store_backends",
     "register_compressor": "compressor",
     "hash": "hashing",
     "register_hash": "hashing",  # beyond joblib 1.6 (not in __all__)
+    # beyond joblib 1.6 (not in __all__): see docs/workers.rst
+    "worker_state": "_parallel.workers.state",
     "Logger": "logger",
     "PrintTime": "logger",
     "dump": "numpy_pickle",
     "load": "numpy_pickle",
+    # Beyond joblib 1.6 (kept out of __all__, which matches 1.6's).
+    "inspect_file": "numpy_pickle",
+    "UntrustedTypesError": "numpy_pickle",
 }
 
 __all__ = [
@@ -69,6 +76,8 @@ __all__ = [
     "cpu_count",
     "effective_n_jobs",
     "wrap_non_picklable_objects",
+    "TaskTimeoutError",
+    "ParallelCancelledError",
     # Context to change the backend globally
     "parallel_config",
     "parallel_backend",

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import collections
 import errno
+import inspect
+import json
 import os
 import shutil
 import warnings
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
-from ._memory.reporting import user_stacklevel as _user_stacklevel
+from ._store import messages as reporting
+from ._store.messages import user_stacklevel as _user_stacklevel
 from ._store import item_io
 from ._store.atomic import concurrency_safe_rename
 from ._store.eviction import items_to_delete
@@ -119,51 +122,66 @@ def _warn_dump_failure(path: str, exc: BaseException) -> None:
 
 
 class StoreBackendMixin(object):
-    """The cache logic shared by every store, written against the few
+    """The cache logic shared by every store, written once against the
     primitives of :class:`StoreBackendBase`.
+
+    Each public method is implemented here only. A store makes them fast by
+    implementing the primitives fast: besides the abstract ones, a store may
+    override ``_read_result``, ``_write_result`` and ``_write_bytes``, whose
+    defaults below go through ``_open_item`` and ``_move_item`` (the local
+    store reads and writes files directly). ``fetch_item`` is the one way
+    :class:`joblib.Memory` reads a result.
     """
 
-    def load_item(self, call_id, verbose=1, timestamp=None, metadata=None):
+    def fetch_item(self, call_id, *, mmap_mode=False, verbose=1, timestamp=None):
+        """Return the result stored for ``call_id`` for a cached call.
+
+        ``mmap_mode`` (False: the store's own) lets each cached function
+        choose its memory-map mode. A subclass written for joblib 1.6 that
+        overrides ``load_item`` or ``contains_item`` is called the 1.6 way:
+        ``contains_item`` first, and ``mmap_mode`` only if its ``load_item``
+        accepts it.
+
+        Raises
+        ------
+        KeyError
+            If there is no such result (never cached, or evicted).
+        """
+        plan = _LOAD_PLANS.get(type(self)) or _load_plan(type(self))
+        if plan is not _DIRECT and not self.contains_item(call_id):
+            raise _missing_item(os.path.join(self.location, *call_id))
+        if plan is _NO_MMAP_ARGUMENT:
+            return self.load_item(call_id, verbose=verbose, timestamp=timestamp)
+        return self.load_item(call_id, verbose, timestamp, mmap_mode=mmap_mode)
+
+    def load_item(
+        self, call_id, verbose=1, timestamp=None, metadata=None, *, mmap_mode=False
+    ):
         """Load the result stored for ``call_id``.
+
+        ``mmap_mode`` overrides the store's own (False: use the store's).
 
         Raises
         ------
         KeyError
             If there is no such result (never cached, or cleared).
         """
-        from ._memory import reporting
-        from .numpy_pickle import load
-
-        full_path = os.path.join(self.location, *call_id)
-        reporting.loading(verbose, call_id, full_path, timestamp, metadata)
-        filename = os.path.join(full_path, "output.pkl")
-        if not self._item_exists(filename):
-            raise _missing_item(filename)
-        mmap_mode = getattr(self, "mmap_mode", None)
-        if mmap_mode is None:
-            with self._open_item(filename, "rb") as f:
-                return load(f)
-        # A file object cannot be memory-mapped: numpy needs the file name.
-        return load(filename, mmap_mode=mmap_mode)
+        full_path = item_dir(self.location, call_id)
+        if verbose > 1:
+            reporting.loading(verbose, call_id, full_path, timestamp, metadata)
+        if mmap_mode is False:
+            mmap_mode = getattr(self, "mmap_mode", None)
+        if getattr(self, "compress", False):
+            mmap_mode = None  # compressed files cannot be mapped
+        return self._read_result(full_path + os.sep + "output.pkl", mmap_mode)
 
     def dump_item(self, call_id, item, verbose=1):
         """Store ``item`` for ``call_id``; return False (with a warning) on failure."""
-        from ._memory import reporting
-        from .numpy_pickle import dump
-
-        item_path = os.path.join(self.location, *call_id)
+        item_path = item_dir(self.location, call_id)
         reporting.persisting(verbose, item_path)
         compress = getattr(self, "compress", False)
-
-        def write_func(to_write, dest_filename):
-            with self._open_item(dest_filename, "wb") as f:
-                dump(to_write, f, compress=compress)
-
         try:
-            if not self._item_exists(item_path):
-                self.create_location(item_path)
-            filename = os.path.join(item_path, "output.pkl")
-            self._concurrency_safe_write(item, filename, write_func)
+            self._write_result(item_path + os.sep + "output.pkl", item, compress)
         except Exception as exc:  # reported as a CacheWarning: the value is kept
             _warn_dump_failure(item_path, exc)
             return False
@@ -171,80 +189,68 @@ class StoreBackendMixin(object):
 
     def clear_item(self, call_id):
         """Delete the result stored for ``call_id``, if any."""
-        item_path = os.path.join(self.location, *call_id)
+        item_path = item_dir(self.location, call_id)
         if self._item_exists(item_path):
             self.clear_location(item_path)
 
     def contains_item(self, call_id):
         """Return True if a result is stored for ``call_id``."""
-        return self._item_exists(os.path.join(self.location, *call_id, "output.pkl"))
+        return self._item_exists(os.path.join(item_dir(self.location, call_id), "output.pkl"))
 
     def get_item_info(self, call_id):
         """Return ``{'location': path}`` of the entry of ``call_id``."""
-        return {"location": os.path.join(self.location, *call_id)}
+        return {"location": item_dir(self.location, call_id)}
 
     def get_metadata(self, call_id):
         """Return the metadata of ``call_id`` (``{}`` if there is none)."""
-        filename = os.path.join(self.location, *call_id, "metadata.json")
+        filename = os.path.join(item_dir(self.location, call_id), "metadata.json")
         try:
             with self._open_item(filename, "rb") as f:
-                import json
-
                 return json.loads(f.read().decode("utf-8"))
         except (OSError, ValueError, KeyError):
             return {}
 
     def store_metadata(self, call_id, metadata):
         """Write the metadata of ``call_id``; failures only cost the metadata."""
-        item_path = os.path.join(self.location, *call_id)
-        filename = os.path.join(item_path, "metadata.json")
-
-        def write_func(to_write, dest_filename):
-            with self._open_item(dest_filename, "wb") as f:
-                f.write(item_io.json_bytes(to_write))
-
+        item_path = item_dir(self.location, call_id)
         try:
+            data = item_io.json_bytes(metadata)
+            # Memory writes the metadata first: the entry's location is new.
             self.create_location(item_path)
-            self._concurrency_safe_write(metadata, filename, write_func)
+            self._write_bytes(os.path.join(item_path, "metadata.json"), data)
         except (OSError, TypeError, ValueError) as exc:
             _warn_write_failure("metadata", item_path, exc)
 
     def contains_path(self, call_id):
         """Return True if the function directory ``call_id`` exists."""
-        return self._item_exists(os.path.join(self.location, *call_id))
+        return self._item_exists(item_dir(self.location, call_id))
 
     def clear_path(self, call_id):
         """Delete every entry under ``call_id`` (a function's directory)."""
-        func_path = os.path.join(self.location, *call_id)
+        func_path = item_dir(self.location, call_id)
         if self._item_exists(func_path):
             self.clear_location(func_path)
 
     def store_cached_func_code(self, call_id, func_code=None):
         """Create the function directory and write ``func_code.py`` if given."""
-        func_path = os.path.join(self.location, *call_id)
+        func_path = item_dir(self.location, call_id)
         if not self._item_exists(func_path):
             self.create_location(func_path)
-        if func_code is None:
-            return
-
-        def write_func(to_write, dest_filename):
-            with self._open_item(dest_filename, "wb") as f:
-                f.write(to_write.encode("utf-8"))
-
-        # Written aside then renamed: a half-written file read by another
-        # process would look like a changed function and wipe its cache.
-        filename = os.path.join(func_path, "func_code.py")
-        self._concurrency_safe_write(func_code, filename, write_func)
+        if func_code is not None:
+            # Written aside then renamed: a half-written file read by another
+            # process would look like a changed function and wipe its cache.
+            filename = os.path.join(func_path, "func_code.py")
+            self._write_bytes(filename, func_code.encode("utf-8"))
 
     def get_cached_func_code(self, call_id):
         """Return the text of ``func_code.py``; raise OSError if it is missing."""
-        filename = os.path.join(self.location, *call_id, "func_code.py")
+        filename = os.path.join(item_dir(self.location, call_id), "func_code.py")
         with self._open_item(filename, "rb") as f:
             return f.read().decode("utf-8")
 
     def get_cached_func_info(self, call_id):
         """Return ``{'location': path}`` of the function directory."""
-        return {"location": os.path.join(self.location, *call_id)}
+        return {"location": item_dir(self.location, call_id)}
 
     def clear(self):
         """Delete every cached result of the store."""
@@ -265,6 +271,43 @@ class StoreBackendMixin(object):
         """The entries to delete, least recently accessed first."""
         return items_to_delete(self.get_items(), bytes_limit, items_limit, age_limit)
 
+    # Primitives with a default written against the abstract ones; a store
+    # overrides them when it has a faster way.
+
+    def _read_result(self, path, mmap_mode):
+        """Load the result file ``path``; KeyError if it does not exist."""
+        from .numpy_pickle import load
+
+        if not self._item_exists(path):
+            raise _missing_item(path)
+        if mmap_mode is None:
+            with self._open_item(path, "rb") as f:
+                return load(f)
+        # A file object cannot be memory-mapped: numpy needs the file name.
+        return load(path, mmap_mode=mmap_mode)
+
+    def _write_result(self, path, value, compress):
+        """Write ``value`` in joblib's format to ``path``, atomically."""
+        from .numpy_pickle import dump
+
+        self._write_file(path, lambda f: dump(value, f, compress=compress))
+
+    def _write_bytes(self, path, data):
+        """Write ``data`` to ``path``, atomically."""
+        self._write_file(path, lambda f: f.write(data))
+
+    def _write_file(self, path, write):
+        """Call ``write(file object)`` on a temporary item moved onto ``path``."""
+        folder = os.path.dirname(path)
+        if not self._item_exists(folder):
+            self.create_location(folder)
+
+        def write_func(to_write, dest_filename):
+            with self._open_item(dest_filename, "wb") as f:
+                to_write(f)
+
+        self._concurrency_safe_write(write, path, write_func)
+
     def _concurrency_safe_write(self, to_write, filename, write_func):
         """Write to a temporary name, then move it onto ``filename``."""
         temporary_filename = concurrency_safe_write(to_write, filename, write_func)
@@ -274,6 +317,30 @@ class StoreBackendMixin(object):
         return '{class_name}(location="{location}")'.format(
             class_name=self.__class__.__name__, location=self.location
         )
+
+
+# How fetch_item reads from each store class (see fetch_item).
+_DIRECT, _NO_MMAP_ARGUMENT, _CHECK_FIRST = "direct", "no mmap argument", "check first"
+_LOAD_PLANS: dict = {}
+
+
+def _load_plan(cls) -> str:
+    if (
+        cls.load_item is StoreBackendMixin.load_item
+        and cls.contains_item is StoreBackendMixin.contains_item
+    ):
+        plan = _DIRECT  # load_item itself raises KeyError for a missing result
+    else:
+        try:
+            params = inspect.signature(cls.load_item).parameters
+        except (TypeError, ValueError):
+            params = {}
+        takes_mmap = "mmap_mode" in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values()
+        )
+        plan = _CHECK_FIRST if takes_mmap else _NO_MMAP_ARGUMENT
+    _LOAD_PLANS[cls] = plan
+    return plan
 
 
 def _ignore_concurrent_changes(func, path, exc_info) -> None:
@@ -328,10 +395,6 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         self.mmap_mode = mmap_mode
         self.verbose = verbose
 
-    def create_location(self, location):
-        """Create the directory ``location`` (and its parents)."""
-        create_directory(location)
-
     def clear_location(self, location):
         """Delete ``location``; the root keeps its own files (e.g. .gitignore)."""
         if location == self.location:
@@ -345,85 +408,35 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         """Return a :class:`CacheItemInfo` for every entry of the store."""
         return scan_items(self.location, CacheItemInfo)
 
-    # Faster versions of the mixin's methods, with the same contracts.
+    def create_location(self, location):
+        """Create the directory ``location`` (and its parents)."""
+        ensure_directory(location)
 
-    def load_item(
-        self, call_id, verbose=1, timestamp=None, metadata=None, *, mmap_mode=False
-    ):
-        """Load the result stored for ``call_id`` (KeyError if there is none).
+    # Fast primitives: files are read and written directly, with no
+    # existence check before (a missing file is the KeyError).
 
-        ``mmap_mode`` overrides the store's own (False: use the store's); it
-        lets each cached function of a Memory choose its mode.
-        """
-        full_path = item_dir(self.location, call_id)
-        if verbose > 1:
-            from ._memory import reporting
-
-            reporting.loading(verbose, call_id, full_path, timestamp, metadata)
-        filename = full_path + os.sep + "output.pkl"
-        if mmap_mode is False:
-            mmap_mode = self.mmap_mode
-        if self.compress:
-            mmap_mode = None  # compressed files cannot be mapped
+    def _read_result(self, path, mmap_mode):
         try:
-            return item_io.read_output(filename, mmap_mode)
+            return item_io.read_output(path, mmap_mode)
         except FileNotFoundError:
-            raise _missing_item(filename) from None
+            raise _missing_item(path) from None
 
-    def dump_item(self, call_id, item, verbose=1):
-        """Store ``item`` for ``call_id``; return False (with a warning) on failure."""
-        item_path = item_dir(self.location, call_id)
-        if verbose > 10:
-            from ._memory import reporting
+    def _write_result(self, path, value, compress):
+        self._write_in_folder(path, item_io.write_output, value, compress)
 
-            reporting.persisting(verbose, item_path)
-        try:
-            self._write_in_item(
-                item_path, "output.pkl", item_io.write_output, item, self.compress
-            )
-        except Exception as exc:  # reported as a CacheWarning: the value is kept
-            _warn_dump_failure(item_path, exc)
-            return False
-        return True
+    def _write_bytes(self, path, data):
+        self._write_in_folder(path, item_io.write_bytes_atomic, data)
 
-    def store_metadata(self, call_id, metadata):
-        """Write ``metadata.json`` for ``call_id``."""
-        item_path = item_dir(self.location, call_id)
-        try:
-            data = item_io.json_bytes(metadata)
-            # Memory writes the metadata first: the entry directory is new.
-            ensure_directory(item_path)
-            self._write_in_item(
-                item_path, "metadata.json", item_io.write_bytes_atomic, data
-            )
-        except (OSError, TypeError, ValueError) as exc:
-            _warn_write_failure("metadata", item_path, exc)
+    def _write_in_folder(self, path: str, write: Any, *args) -> None:
+        """Run ``write(path, ...)``, creating the folder of ``path`` as needed.
 
-    def get_metadata(self, call_id):
-        """Return the metadata of ``call_id`` (``{}`` if there is none)."""
-        path = os.path.join(item_dir(self.location, call_id), "metadata.json")
-        return item_io.read_json(path)
-
-    def store_cached_func_code(self, call_id, func_code=None):
-        """Create the function directory and write ``func_code.py`` if given."""
-        func_path = item_dir(self.location, call_id)
-        create_directory(func_path)
-        if func_code is not None:
-            data = func_code.encode("utf-8")
-            self._write_in_item(
-                func_path, "func_code.py", item_io.write_bytes_atomic, data
-            )
-
-    def _write_in_item(self, item_path: str, name: str, write: Any, *args) -> None:
-        """Run ``write(path, ...)`` in the entry directory, creating it as needed.
-
-        Another process may delete the directory between its creation and
-        the write (``reduce_size``, ``clear``); that race is retried.
+        Another process may delete the folder between its creation and the
+        write (``reduce_size``, ``clear``); that race is retried.
         """
         for attempt in range(_WRITE_ATTEMPTS):
             try:
-                return write(os.path.join(item_path, name), *args)
+                return write(path, *args)
             except FileNotFoundError:
                 if attempt + 1 == _WRITE_ATTEMPTS:
                     raise
-                create_directory(item_path)
+                create_directory(os.path.dirname(path))

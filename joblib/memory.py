@@ -19,12 +19,14 @@ from typing import Any, Callable
 
 from ._memory import cached_call, func_code, store_factory
 from ._memory.cached_call import MISS
-from ._memory.call_identity import func_identifier, identity_target
+from ._memory.call_identity import func_identifier
+from ._memory.function_state import PICKLED_FIELDS, FunctionState
 from ._memory.func_code import extract_first_line
-from ._memory.reporting import clearing_function, user_stacklevel
+from ._memory.reporting import user_stacklevel
 from ._memory.reporting import warn as _log_warning
 from ._memory.store_factory import store_backend_factory
 from ._persist.file_io import check_mmap_mode
+from ._store.eviction import check_limits
 from ._memory.validation import expires_after, memoized_doc
 from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
     CacheWarning,
@@ -37,6 +39,7 @@ from ._memory.results import (
     NotMemorizedFunc,
     NotMemorizedResult,
 )
+from ._store.fsspec_backend import FsspecStoreBackend
 from .func_inspect import get_func_name
 from .logger import Logger
 
@@ -63,7 +66,7 @@ class JobLibCollisionWarning(UserWarning):
 
 # Registry of store backend classes by name; read at each use, so that
 # register_store_backend and direct patches take effect immediately.
-_STORE_BACKENDS = {"local": FileSystemStoreBackend}
+_STORE_BACKENDS = {"local": FileSystemStoreBackend, "fsspec": FsspecStoreBackend}
 
 # Functions whose code was verified against the disk in this process
 # (function -> token). Clearing it forces the next call to re-check.
@@ -71,6 +74,19 @@ _FUNCTION_HASHES = weakref.WeakKeyDictionary()
 
 
 register_store_backend = store_factory.register_store_backend
+
+
+def _state_attribute(name: str) -> property:
+    """A joblib 1.6 attribute of MemorizedFunc, kept in its FunctionState."""
+    own = PICKLED_FIELDS[name]
+
+    def get(self):
+        return getattr(self._jl_state, own)
+
+    def set(self, value):
+        setattr(self._jl_state, own, value)
+
+    return property(get, set, doc="joblib 1.6 attribute (see FunctionState).")
 
 
 class MemorizedFunc(Logger):
@@ -99,10 +115,6 @@ class MemorizedFunc(Logger):
         False is deleted and computed again.
     """
 
-    # Per-process caches; class-level defaults also cover instances
-    # unpickled from joblib 1.6. Never pickled (see __getstate__).
-    _jl_name = None
-
     def __init__(
         self,
         func,
@@ -116,26 +128,41 @@ class MemorizedFunc(Logger):
         cache_validation_callback=None,
     ):
         Logger.__init__(self)
-        self.mmap_mode = mmap_mode
         self.compress = compress
-        self.func = func
-        self.cache_validation_callback = cache_validation_callback
-        self.func_id = func_identifier(func)
-        self.ignore = ignore if ignore is not None else []
-        self._verbose = verbose
-        self.store_backend = store_backend_factory(
+        func_id = func_identifier(func)
+        store = store_backend_factory(
             backend,
             location,
             verbose=verbose,
             backend_options=dict(compress=compress, mmap_mode=mmap_mode),
         )
-        if self.store_backend is not None:
+        self._jl_state = FunctionState(
+            func,
+            store,
+            reporter=self,
+            func_id=func_id,
+            ignore=ignore,
+            mmap_mode=mmap_mode,
+            verbose=verbose,
+            timestamp=timestamp if timestamp is not None else time.time(),
+            validation=cache_validation_callback,
+        )
+        if store is not None:
             # joblib 1.6 creates the function's directory when decorating.
-            self.store_backend.store_cached_func_code([self.func_id])
-        self.timestamp = timestamp if timestamp is not None else time.time()
+            store.store_cached_func_code([self.func_id])
         self._wrap(func)
-        self._func_code_info = None
-        self._func_code_id = None
+
+    # joblib 1.6's attributes, owned by the FunctionState.
+    mmap_mode = _state_attribute("mmap_mode")
+    func = _state_attribute("func")
+    cache_validation_callback = _state_attribute("cache_validation_callback")
+    func_id = _state_attribute("func_id")
+    ignore = _state_attribute("ignore")
+    _verbose = _state_attribute("_verbose")
+    store_backend = _state_attribute("store_backend")
+    timestamp = _state_attribute("timestamp")
+    _func_code_info = _state_attribute("_func_code_info")
+    _func_code_id = _state_attribute("_func_code_id")
 
     def _wrap(self, func) -> None:
         try:
@@ -188,8 +215,8 @@ class MemorizedFunc(Logger):
         metadata : dict
             ``duration``, ``input_args`` and ``time`` of this call.
         """
-        key = cached_call.prepare(self, args, kwargs)
-        func_code.code_is_current(self)
+        key = cached_call.prepare(self._jl_state, args, kwargs)
+        self._jl_state.code_is_current()
         return self._compute(key, args, kwargs, shelving=False)
 
     def check_call_in_cache(self, *args, **kwargs) -> bool:
@@ -208,8 +235,8 @@ class MemorizedFunc(Logger):
         bool
             Whether a call with these arguments would be a cache hit.
         """
-        key = cached_call.prepare(self, args, kwargs)
-        return cached_call.is_in_cache(self, key.call_id)
+        key = cached_call.prepare(self._jl_state, args, kwargs)
+        return cached_call.is_in_cache(self._jl_state, key.call_id)
 
     def clear(self, warn: bool = True) -> None:
         """Delete every cached result of this function.
@@ -219,9 +246,7 @@ class MemorizedFunc(Logger):
         warn : bool, default=True
             Report the deletion when the function is verbose.
         """
-        clearing_function(self._verbose if warn else 0, self, self.func_id)
-        self.store_backend.clear_path([self.func_id])
-        func_code.write_func_code(self)
+        self._jl_state.clear(warn=warn)
 
     def warn(self, msg: str) -> None:
         """Report a problem with the cache as a :class:`CacheWarning`.
@@ -239,49 +264,46 @@ class MemorizedFunc(Logger):
         Computed in the process that defined the function and pickled with
         this object, because child processes often cannot read the source.
         """
-        return func_code.func_code_info(self)
+        return self._jl_state.code_info()
 
     def _get_args_id(self, *args, **kwargs) -> str:
         # Private in 1.6 but used by third-party code to locate entries.
-        return cached_call.prepare(self, args, kwargs).call_id[1]
+        return cached_call.prepare(self._jl_state, args, kwargs).call_id[1]
 
     def _lookup(self, args, kwargs, shelving):
-        key = cached_call.prepare(self, args, kwargs)
-        return key, cached_call.lookup(self, key, shelving, args, kwargs)
+        state = self._jl_state
+        key = cached_call.prepare(state, args, kwargs)
+        return key, cached_call.lookup(state, key, shelving, args, kwargs)
 
     def _compute(self, key, args, kwargs, shelving):
-        cached_call.announce_call(self, key, args, kwargs)
+        state = self._jl_state
+        cached_call.announce_call(state, key, args, kwargs)
         start_time = time.time()
-        output = self.func(*args, **kwargs)
-        return cached_call.store_result(self, key, output, start_time, shelving)
-
-    def _identity_func(self):
-        return identity_target(self.func)[0]
-
-    def _func_name(self) -> str:
-        if self._jl_name is None:
-            self._jl_name = get_func_name(self._identity_func())[1]
-        return self._jl_name
-
-    def _memorized_result(self, call_id, metadata=None):
-        return MemorizedResult(
-            self.store_backend,
-            call_id,
-            metadata=metadata,
-            timestamp=self.timestamp,
-            verbose=self._verbose - 1,
-        )
-
-    def _not_memorized_result(self, value):
-        return NotMemorizedResult(value)
+        output = state.func(*args, **kwargs)
+        return cached_call.store_result(state, key, output, start_time, shelving)
 
     def __getstate__(self):
         # Read the source now: child processes often cannot.
         _ = self.func_code_info
-        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_jl_")}
-        state["timestamp"] = None  # keeps the pickle (and its hash) stable
+        own = {k: v for k, v in self.__dict__.items() if not k.startswith("_jl_")}
+        state = {}
+        # joblib 1.6's order of the attributes (it is that of their first
+        # assignment), so that the pickle, and joblib.hash of it, match.
+        for name in ("depth", "_name", "mmap_mode", "compress", "func",
+                     "cache_validation_callback", "func_id", "ignore", "_verbose",
+                     "store_backend", "timestamp"):
+            state[name] = own.pop(name) if name in own else getattr(self, name)
+        state.update(own)
+        state["_func_code_info"] = self._func_code_info
         state["_func_code_id"] = None  # ids differ in the receiving process
+        state["timestamp"] = None  # keeps the pickle (and its hash) stable
         return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        fields = {k: state.pop(k) for k in PICKLED_FIELDS if k in state}
+        self.__dict__.update(state)
+        self._jl_state = FunctionState.from_fields(fields, reporter=self)
 
     def __repr__(self):
         return "{class_name}(func={func}, location={location})".format(
@@ -307,15 +329,16 @@ class AsyncMemorizedFunc(MemorizedFunc):
         return value
 
     async def call(self, *args, **kwargs):
-        key = cached_call.prepare(self, args, kwargs)
-        func_code.code_is_current(self)
+        key = cached_call.prepare(self._jl_state, args, kwargs)
+        self._jl_state.code_is_current()
         return await self._acompute(key, args, kwargs, shelving=False)
 
     async def _acompute(self, key, args, kwargs, shelving):
-        cached_call.announce_call(self, key, args, kwargs)
+        state = self._jl_state
+        cached_call.announce_call(state, key, args, kwargs)
         start_time = time.time()
-        output = await self.func(*args, **kwargs)
-        return cached_call.store_result(self, key, output, start_time, shelving)
+        output = await state.func(*args, **kwargs)
+        return cached_call.store_result(state, key, output, start_time, shelving)
 
 
 class Memory(Logger):
@@ -339,6 +362,11 @@ class Memory(Logger):
         each load, above 10 details.
     backend_options : dict, optional
         Extra options given to the store backend's ``configure``.
+    storage_options : dict, optional
+        For a URL ``location`` (``'s3://bucket/prefix'``, ``'gs://...'``,
+        ``'memory://...'``): options of the fsspec file system, such as
+        credentials or ``endpoint_url`` (see :doc:`object_stores`). Needs
+        ``pip install "joblib[fsspec]"`` (``"joblib[s3]"`` for S3).
 
     Raises
     ------
@@ -373,10 +401,11 @@ class Memory(Logger):
         compress: bool | int | str | tuple = False,
         verbose: int = 1,
         backend_options: dict | None = None,
+        storage_options: dict | None = None,
     ) -> None:
         Logger.__init__(self)
         options = store_factory.memory_store_options(
-            compress, mmap_mode, backend_options
+            compress, mmap_mode, backend_options, storage_options
         )
         self._verbose = verbose
         self.mmap_mode = mmap_mode
@@ -503,8 +532,6 @@ class Memory(Logger):
         ValueError
             For a negative limit (e.g. a negative ``age_limit``).
         """
-        from ._store.eviction import check_limits
-
         check_limits(bytes_limit, items_limit, age_limit)
         if self.store_backend is None:
             return

@@ -11,6 +11,7 @@ next call to look at the disk again.
 
 from __future__ import annotations
 
+import enum
 import os
 import tokenize
 import warnings
@@ -20,15 +21,30 @@ from ..func_inspect import get_func_code, get_func_name
 from . import hooks, reporting
 
 __all__ = [
+    "CHANGED",
+    "CURRENT",
     "FIRST_LINE_TEXT",
+    "NEW",
+    "Verdict",
+    "check",
     "extract_first_line",
     "format_func_code",
-    "code_is_current",
-    "func_code_info",
-    "write_func_code",
+    "read_code_info",
+    "write",
 ]
 
 FIRST_LINE_TEXT = "# first line:"
+
+
+class Verdict(enum.Enum):
+    """Outcome of the code check of a cached function."""
+
+    CURRENT = "the stored results were computed by the current code"
+    NEW = "no code stored yet: the function is new to this cache"
+    CHANGED = "the stored code differs: the stored results are stale"
+
+
+CURRENT, NEW, CHANGED = Verdict.CURRENT, Verdict.NEW, Verdict.CHANGED
 # Which function last wrote each function directory, per process: when two
 # functions share an identifier, each must re-check the disk after the other
 # wrote, instead of trusting its own earlier verification.
@@ -48,22 +64,9 @@ def format_func_code(source: str, first_line: int) -> str:
     return "%s %i\n%s" % (FIRST_LINE_TEXT, first_line, source)
 
 
-def func_code_info(mf) -> tuple:
-    """``(source, file, first line)`` of ``mf``'s function, computed once.
-
-    It is pickled with the MemorizedFunc: child processes often cannot read
-    the source, and must still compare the same text.
-    """
-    code = getattr(mf._identity_func(), "__code__", None)
-    if code is not None:
-        if mf._func_code_id is None:
-            mf._func_code_id = id(code)
-        elif id(code) != mf._func_code_id:
-            mf._func_code_info = None  # __code__ was reassigned
-            mf._func_code_id = id(code)
-    if mf._func_code_info is None:
-        mf._func_code_info = get_func_code(mf._identity_func())
-    return mf._func_code_info
+def read_code_info(func) -> tuple:
+    """``(source, source file, first line)`` of ``func``."""
+    return get_func_code(func)
 
 
 def _func_hash(func) -> tuple:
@@ -71,13 +74,13 @@ def _func_hash(func) -> tuple:
     return id(func), hash(func), hash(getattr(func, "__code__", None))
 
 
-def _owner_key(mf) -> tuple:
-    return (mf.store_backend.location, mf.func_id)
+def _owner_key(state) -> tuple:
+    return (state.store.location, state.func_id)
 
 
-def _remember(mf, func) -> None:
+def _remember(state, func) -> None:
     """Record that ``func``'s code matches the one on disk."""
-    _OWNERS[_owner_key(mf)] = id(func)
+    _OWNERS[_owner_key(state)] = id(func)
     if getattr(func, "__name__", "<lambda>") == "<lambda>":
         # Lambdas of one module share an identifier: always check the disk.
         return
@@ -87,50 +90,46 @@ def _remember(mf, func) -> None:
         pass  # unhashable or not weak-referenceable callables: disk check
 
 
-def code_is_current(mf) -> bool:
-    """True if the cached results of ``mf`` were computed by its current code.
+def check(state) -> Verdict:
+    """Compare the code of ``state``'s function with the one its results were
+    computed with; return the verdict (the caller acts on it).
 
-    False means the caller must treat the call as a miss: the code was seen
-    for the first time (and is now recorded) or it changed (and the
-    function's old results were cleared).
+    ``state`` is a ``FunctionState``. A verified function is remembered, so
+    later calls in the process compare in-memory tokens only.
     """
-    func = mf._identity_func()
+    func = state.identity_func
     try:
         entry = hooks.function_hashes().get(func)
     except TypeError:
         entry = None
-    if entry is not None and _OWNERS.get(_owner_key(mf)) == id(func):
+    if entry is not None and _OWNERS.get(_owner_key(state)) == id(func):
         if entry == _func_hash(func):
-            return True
-    return _check_on_disk(mf, func)
+            return CURRENT
+    return _check_on_disk(state, func)
 
 
-def write_func_code(mf) -> None:
+def write(state) -> None:
     """Write ``func_code.py`` for the current code and remember it."""
-    func = mf._identity_func()
-    source, _, first_line = mf.func_code_info
-    mf.store_backend.store_cached_func_code(
-        [mf.func_id], format_func_code(source, first_line)
+    func = state.identity_func
+    source, _, first_line = state.code_info()
+    state.store.store_cached_func_code(
+        [state.func_id], format_func_code(source, first_line)
     )
-    _remember(mf, func)
+    _remember(state, func)
 
 
-def _check_on_disk(mf, func) -> bool:
-    source, source_file, first_line = mf.func_code_info
+def _check_on_disk(state, func) -> Verdict:
+    source, source_file, first_line = state.code_info()
     try:
-        stored = mf.store_backend.get_cached_func_code([mf.func_id])
+        stored = state.store.get_cached_func_code([state.func_id])
     except (OSError, KeyError):
-        write_func_code(mf)
-        return False
+        return NEW
     old_source, old_first_line = extract_first_line(stored)
     if old_source == source:
-        _remember(mf, func)
-        return True
+        _remember(state, func)
+        return CURRENT
     _warn_collisions(func, source, source_file, first_line, old_source, old_first_line)
-    _, func_name = get_func_name(func, resolv_alias=False)
-    reporting.function_changed(mf._verbose, mf, func_name, mf.func_id)
-    mf.clear(warn=True)
-    return False
+    return CHANGED
 
 
 def _warn_collisions(func, source, source_file, first_line, old_source, old_first_line):

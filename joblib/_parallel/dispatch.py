@@ -49,6 +49,7 @@ class CallState:
         self.n_dispatched_batches = self.n_dispatched_tasks = 0
         self.n_completed_tasks = self.nb_consumed = 0
         self.iterating = self.aborting = self.aborted = self.exception = False
+        self.cancelled = False  # set by Parallel.cancel()
         self.original_iterator: Iterator | None = None
         self.pre_dispatch_amount = 0
         self.n_tasks = parallel.n_tasks

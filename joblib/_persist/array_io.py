@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import pickle
 import sys
+import warnings
 
 __all__ = [
     "ALIGNMENT_BYTES",
@@ -123,12 +124,53 @@ def read_array(fileobj, shape, dtype, order: str, alignment: int | None):
     """Read a non-object array written by :func:`write_array`."""
     np = _np()
     skip_padding(fileobj, alignment)
-    array = np.empty(_count(shape), dtype=dtype)
+    count = _count(shape)
+    _check_available(fileobj, count * np.dtype(dtype).itemsize)
+    try:
+        array = np.empty(count, dtype=dtype)
+    except MemoryError:
+        # A stream of unknown length: a header claiming more bytes than
+        # the stream holds is a corrupt file, not a memory shortage.
+        _skip_exactly(fileobj, count * np.dtype(dtype).itemsize)
+        raise
     if array.nbytes:
         _readinto_exactly(fileobj, memoryview(array.view(np.uint8)))
     if order == "F":
         return array.reshape(tuple(shape)[::-1]).transpose()
     return array.reshape(shape)
+
+
+def _remaining_bytes(fileobj) -> int | None:
+    """Bytes left in an uncompressed file or BytesIO; None for streams."""
+    raw = getattr(fileobj, "raw", fileobj)
+    if not isinstance(raw, (io.FileIO, io.BytesIO)):
+        return None
+    try:
+        here = fileobj.tell()
+        if isinstance(raw, io.FileIO):
+            import os
+
+            return os.fstat(raw.fileno()).st_size - here
+        return len(raw.getbuffer()) - here
+    except (OSError, ValueError):
+        return None
+
+
+def _check_available(fileobj, nbytes: int) -> None:
+    """Refuse, before allocating, an array larger than what the file holds."""
+    left = _remaining_bytes(fileobj)
+    if left is not None and nbytes > left:
+        raise _truncated(nbytes, max(left, 0))
+
+
+def _skip_exactly(fileobj, nbytes: int) -> None:
+    """Read and drop ``nbytes`` in bounded blocks, or raise EOFError."""
+    done = 0
+    while done < nbytes:
+        block = fileobj.read(min(CODEC_CHUNK_BYTES, nbytes - done))
+        if not block:
+            raise _truncated(nbytes, done)
+        done += len(block)
 
 
 def _readinto_exactly(fileobj, view: memoryview) -> None:
@@ -149,11 +191,6 @@ def _readinto_exactly(fileobj, view: memoryview) -> None:
         done += n
 
 
-def read_object_array(unpickler_factory):
-    """Read an object array: a nested pickle stream loaded by a fresh unpickler."""
-    return unpickler_factory().load()
-
-
 def make_memmap(
     filename,
     dtype="uint8",
@@ -165,24 +202,21 @@ def make_memmap(
 ):
     """Create a ``numpy.memmap`` (joblib 1.6 ``backports.make_memmap`` API).
 
-    With ``unlink_on_gc_collect`` the memmap registers a finalizer asking the
-    resource tracker to delete the file once no process maps it anymore.
+    ``unlink_on_gc_collect`` is accepted for joblib 1.6 callers and has no
+    effect: joblib's temporary array files live as long as their folder
+    (see ``_parallel.memmapping.temp_folders``), not per memmap.
     """
-    np = _np()
-    mm = np.memmap(
+    return _np().memmap(
         filename, dtype=dtype, mode=mode, offset=offset, shape=shape, order=order
     )
-    if unlink_on_gc_collect:
-        from .._memmapping_reducer import add_maybe_unlink_finalizer
-
-        add_maybe_unlink_finalizer(mm)
-    return mm
 
 
 def read_memmap(fileobj, filename, shape, dtype, order, alignment, mmap_mode):
     """Map the array at the current position of ``fileobj`` and skip past it."""
     start = fileobj.tell()
     offset = start + skip_padding(fileobj, alignment)
+    # np.memmap would extend the file ("r+") to fit a corrupt header.
+    _check_available(fileobj, _count(shape) * _np().dtype(dtype).itemsize)
     # "w+" would truncate the very file we are reading from.
     mode = "r+" if mmap_mode == "w+" else mmap_mode
     marray = make_memmap(
@@ -195,8 +229,6 @@ def read_memmap(fileobj, filename, shape, dtype, order, alignment, mmap_mode):
 
 
 def _warn_unaligned(marray, filename) -> None:
-    import warnings
-
     warnings.warn(
         "The memmapped array of shape %s loaded from the file %r is not "
         "byte aligned (the file was written by joblib < 1.2). Some libraries "
