@@ -20,8 +20,8 @@ import warnings
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
-from ._memory import reporting
-from ._memory.reporting import user_stacklevel as _user_stacklevel
+from ._store import messages as reporting
+from ._store.messages import user_stacklevel as _user_stacklevel
 from ._store import item_io
 from ._store.atomic import concurrency_safe_rename
 from ._store.eviction import items_to_delete

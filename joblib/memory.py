@@ -26,6 +26,7 @@ from ._memory.reporting import user_stacklevel
 from ._memory.reporting import warn as _log_warning
 from ._memory.store_factory import store_backend_factory
 from ._persist.file_io import check_mmap_mode
+from ._store.eviction import check_limits
 from ._memory.validation import expires_after, memoized_doc
 from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
     CacheWarning,
@@ -38,6 +39,7 @@ from ._memory.results import (
     NotMemorizedFunc,
     NotMemorizedResult,
 )
+from ._store.fsspec_backend import FsspecStoreBackend
 from .func_inspect import get_func_name
 from .logger import Logger
 
@@ -64,7 +66,7 @@ class JobLibCollisionWarning(UserWarning):
 
 # Registry of store backend classes by name; read at each use, so that
 # register_store_backend and direct patches take effect immediately.
-_STORE_BACKENDS = {"local": FileSystemStoreBackend}
+_STORE_BACKENDS = {"local": FileSystemStoreBackend, "fsspec": FsspecStoreBackend}
 
 # Functions whose code was verified against the disk in this process
 # (function -> token). Clearing it forces the next call to re-check.
@@ -360,6 +362,11 @@ class Memory(Logger):
         each load, above 10 details.
     backend_options : dict, optional
         Extra options given to the store backend's ``configure``.
+    storage_options : dict, optional
+        For a URL ``location`` (``'s3://bucket/prefix'``, ``'gs://...'``,
+        ``'memory://...'``): options of the fsspec file system, such as
+        credentials or ``endpoint_url`` (see :doc:`object_stores`). Needs
+        ``pip install "joblib[fsspec]"`` (``"joblib[s3]"`` for S3).
 
     Raises
     ------
@@ -394,10 +401,11 @@ class Memory(Logger):
         compress: bool | int | str | tuple = False,
         verbose: int = 1,
         backend_options: dict | None = None,
+        storage_options: dict | None = None,
     ) -> None:
         Logger.__init__(self)
         options = store_factory.memory_store_options(
-            compress, mmap_mode, backend_options
+            compress, mmap_mode, backend_options, storage_options
         )
         self._verbose = verbose
         self.mmap_mode = mmap_mode
@@ -524,8 +532,6 @@ class Memory(Logger):
         ValueError
             For a negative limit (e.g. a negative ``age_limit``).
         """
-        from ._store.eviction import check_limits
-
         check_limits(bytes_limit, items_limit, age_limit)
         if self.store_backend is None:
             return

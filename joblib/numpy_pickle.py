@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 
-from ._persist import array_io
+from ._persist import array_io, fast_pickle
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
 from ._persist.file_io import check_mmap_mode, open_for_read
@@ -299,12 +299,13 @@ def dump(value, filename, compress=0, protocol=None):
         The object to store.
     filename : str, os.PathLike or file object
         Destination path, or a binary file object open for writing. For a
-        path, an extension ``.z``, ``.gz``, ``.bz2``, ``.lzma``, ``.xz`` or
-        ``.lz4`` selects that compressor unless ``compress`` names a method.
+        path, an extension ``.z``, ``.gz``, ``.bz2``, ``.lzma``, ``.xz``,
+        ``.lz4`` or ``.zst`` selects that compressor unless ``compress``
+        names a method.
     compress : bool, int from 0 to 9, str or (str, int), default 0
         0/False: no compression; True: default level (3 for zlib); an int:
         that zlib level; a method name ("zlib", "gzip", "bz2", "lzma", "xz",
-        "lz4" or a registered one); or ``(method, level)``.
+        "lz4", "zstd" or a registered one); or ``(method, level)``.
     protocol : int, optional
         Pickle protocol, ``pickle.DEFAULT_PROTOCOL`` by default.
 
@@ -341,15 +342,14 @@ def dump(value, filename, compress=0, protocol=None):
     """
     if protocol is None:
         protocol = pickle.DEFAULT_PROTOCOL
-    return dump_value(value, filename, compress, protocol, NumpyPickler, True)
+    return dump_value(value, filename, compress, protocol, NumpyPickler, fast_pickle.ENABLED)
 
 
 def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None):
     """Reconstruct a Python object from a file written by :func:`dump`.
 
-    .. warning::
-       ``load`` unpickles, and unpickling can run arbitrary code: never load
-       a file that does not come from a source you trust.
+    .. warning:: Unpickling can run arbitrary code: load a file from a
+       source you do not trust only with ``trusted=[...]``.
 
     Parameters
     ----------
@@ -364,13 +364,9 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
         Byte-swap arrays to the host's byte order; "auto" means
         ``mmap_mode is None``. True together with a ``mmap_mode`` is an error.
     trusted : list or None, default None
-        None: plain pickle, which runs whatever code the file names (joblib
-        1.6's behaviour). A list (possibly empty) switches to the restricted
-        mode: the file is scanned first and may only construct numpy arrays,
-        dtypes and scalars, builtin containers and scalars, and the classes
-        and functions listed, as dotted names (``"pkg.mod.Class"``,
-        ``"pkg.*"``), objects, or presets (``"numpy"``, ``"sklearn"``). See
-        :ref:`safe_loading`.
+        None: full pickle (joblib 1.6). A list, even empty: restricted mode,
+        building only numpy and builtin data and the classes and functions
+        listed (names, ``"pkg.*"``, objects, presets): :ref:`safe_loading`.
 
     Returns
     -------
@@ -380,22 +376,19 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
     Raises
     ------
     ValueError
-        Invalid ``mmap_mode``, or ``ensure_native_byte_order=True`` with a
-        ``mmap_mode``.
+        Invalid ``mmap_mode``, or ``ensure_native_byte_order=True`` with one.
     FileNotFoundError, IsADirectoryError
         The path does not name a file.
     pickle.UnpicklingError, EOFError
         The file is corrupted, truncated or not a joblib file.
     UntrustedTypesError
-        With ``trusted``: the file needs globals that were not allowed (all
-        of them are listed); nothing from the file was run.
+        With ``trusted``: every global not allowed is listed; nothing ran.
 
     Examples
     --------
     >>> import os, tempfile
     >>> from joblib import dump, load
-    >>> path = os.path.join(tempfile.mkdtemp(), "obj.pkl")
-    >>> _ = dump([1, 2, 3], path)
+    >>> path = dump([1, 2, 3], os.path.join(tempfile.mkdtemp(), "obj.pkl"))[0]
     >>> load(path)
     [1, 2, 3]
     >>> load(path, mmap_mode="rw")  # doctest: +ELLIPSIS
@@ -410,7 +403,7 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
 
         return load_restricted(filename, mmap_mode, native, trusted)
     return load_value(
-        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, True
+        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, fast_pickle.ENABLED
     )
 
 
@@ -430,17 +423,18 @@ def __getattr__(name):
 def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
     """Load a memmap dumped by the parallel auto-memmapping machinery.
 
-    The object is registered in ``JOBLIB_MMAPS`` and, if requested, the file
-    is unlinked through the resource tracker once the memmap is collected.
+    The object is registered in ``JOBLIB_MMAPS``. ``unlink_on_gc_collect``
+    is accepted for joblib 1.6 callers: temporary array files live as long
+    as their folder here.
     """
-    from ._memmapping_reducer import JOBLIB_MMAPS, add_maybe_unlink_finalizer
+    # Deferred: the 1.6 entry point reaches up into the parallel layer,
+    # which persistence must not load.
+    from ._parallel.memmapping.array_files import JOBLIB_MMAPS
 
     with open(filename, "rb") as f:
         with open_for_read(f, filename, mmap_mode) as (fobj, usable_mmap):
             # Workers must see the bytes untouched: no byte swapping.
             obj = NumpyUnpickler(filename, fobj, False, mmap_mode=usable_mmap).load()
     JOBLIB_MMAPS.add(obj.filename)
-    if unlink_on_gc_collect:
-        add_maybe_unlink_finalizer(obj)
     return obj
 

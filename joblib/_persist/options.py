@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 
+from ..compressor import _COMPRESSORS
+
 __all__ = ["resolve_compress", "DEFAULT_METHOD"]
 
 DEFAULT_METHOD = "zlib"
@@ -39,8 +41,8 @@ def resolve_compress(compress, filename=None) -> tuple[str | None, int | None]:
         The value given to ``dump(compress=...)`` or ``Memory(compress=...)``.
     filename : str or os.PathLike, optional
         Destination path; its extension (``.z``, ``.gz``, ``.bz2``, ``.lzma``,
-        ``.xz``, ``.lz4`` or a registered one) picks the compressor unless a
-        method is named explicitly.
+        ``.xz``, ``.lz4``, ``.zst`` or a registered one) picks the compressor
+        unless a method is named explicitly.
 
     Returns
     -------
@@ -57,7 +59,7 @@ def resolve_compress(compress, filename=None) -> tuple[str | None, int | None]:
         exception is also a ValueError, as in joblib 1.6.
     ValueError
         Unknown method, level outside 0-9, tuple of the wrong length, or a
-        method whose package is not installed (lz4).
+        method whose package is not installed (lz4, zstd).
 
     Examples
     --------
@@ -130,9 +132,7 @@ def _check_level(level) -> None:
 
 
 def _registry() -> dict:
-    # Read at call time: register_compressor mutates it after import.
-    from ..compressor import _COMPRESSORS
-
+    # register_compressor mutates this dict in place: it is always current.
     return _COMPRESSORS
 
 
