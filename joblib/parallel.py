@@ -382,6 +382,12 @@ class Parallel(Logger):
                 "be used.".format(self._backend.__class__.__name__, self.timeout))
         return n_jobs
 
+    def _no_worker(self) -> None:
+        """The backend reports 0 workers: nothing could run, fail (1.6)."""
+        if not self._managed_backend:
+            self._backend.terminate()
+        raise RuntimeError("%s has no active worker." % self._backend.__class__.__name__)
+
     def _effective_n_jobs(self) -> int:
         if self._backend:
             return self._backend.effective_n_jobs(self.n_jobs)
@@ -432,6 +438,8 @@ class Parallel(Logger):
                 n_jobs = self._effective_n_jobs()
             else:
                 n_jobs = self._initialize_backend()
+            if n_jobs == 0:
+                self._no_worker()
             sink = make_progress_sink(self.progress, self.n_tasks)
             if n_jobs == 1 and self._backend_kwargs.get("initializer") is not None:
                 # No worker: the set-up runs once per call, in the caller.
