@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 from collections import deque
 from multiprocessing.connection import wait as wait_ready
 
@@ -39,6 +40,7 @@ class ProcessWorker:
         # Set by its first message: a task's clock must not include the
         # start of the interpreter (a second or more on a loaded machine).
         self.ready = False
+        self.born = time.monotonic()
 
     @property
     def pid(self) -> int:

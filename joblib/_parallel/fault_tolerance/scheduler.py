@@ -37,6 +37,8 @@ _MAX_WAIT = 1.0
 # Chunks of tiny tasks are sized to take about this long on a worker.
 _TARGET_CHUNK_SECONDS = 0.02
 _MAX_CHUNK = 1000
+# A worker process not ready after this long is replaced.
+_START_TIMEOUT = 120.0
 # With task_timeout, how often to look whether a sent task has started.
 _START_POLL = 0.02
 
@@ -98,6 +100,7 @@ class Scheduler:
                            "lost": self._on_lost}[event[0]]
                 handler(*event[1:])
             self._check_timeouts()
+            self._check_starts()
             self._promote_retries()
         return False
 
@@ -222,6 +225,19 @@ class Scheduler:
             self._requeue_rest(worker, culprit)
             if culprit is not None:
                 self._timed_out(culprit, timeout)
+
+    def _check_starts(self) -> None:
+        """Replace a worker process that did not start within
+        _START_TIMEOUT (e.g. stuck on a lock inherited through fork)."""
+        now = time.monotonic()
+        for worker in list(self.pool.workers):
+            if not worker.ready and now - getattr(worker, "born", now) > _START_TIMEOUT:
+                self.pool.replace(worker, kill=True)
+                self._idle_deaths += 1
+                if self._idle_deaths > 2 * len(self.pool.workers) + 2:
+                    raise RuntimeError(
+                        f"joblib could not start worker processes: none was "
+                        f"ready within {_START_TIMEOUT} s")
 
     def _timed_out(self, index: int, timeout: float) -> None:
         message = (f"{self._describe(index)} did not complete within "
