@@ -538,10 +538,12 @@ class Parallel(Logger):
             return self._backend.compute_batch_size()
         return self.batch_size
 
-    def _print(self, msg: str, level: int = 20) -> None:
+    def _print(self, msg: str, level: int | None = None) -> None:
         """Progress output (if verbose): stderr, and the ``joblib`` logger
-        at ``level`` (20: INFO, 10: DEBUG)."""
+        at ``level`` (default: DEBUG for batch-size changes, else INFO)."""
         if self.verbose:
+            if level is None:
+                level = 10 if msg.startswith("Batch computation too") else 20
             write_message(str(self), msg, self.verbose, level)
 
     def print_progress(self) -> None:

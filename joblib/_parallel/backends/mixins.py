@@ -52,7 +52,8 @@ class AutoBatchingMixin:
             speed = "fast" if grew else "slow"
             parallel._print(
                 f"Batch computation too {speed} ({duration}s.) "
-                f"Setting batch_size={size}.", level=10)
+                f"Setting batch_size={size}."
+            )
 
     def batch_completed(self, batch_size: int, duration: float) -> None:
         """Feed the duration of a finished batch to the estimator."""
