@@ -17,10 +17,17 @@ import warnings
 import weakref
 from typing import Any, Callable
 
-from ._memory import cached_call, func_code, store_factory
+from ._memory import cached_call, compute_once, func_code, stats, store_factory
 from ._memory.cached_call import MISS
 from ._memory.call_identity import func_identifier
 from ._memory.function_state import PICKLED_FIELDS, FunctionState
+from ._memory.options import (
+    DEFAULT_OPTIONS,
+    UNSET,
+    FunctionOptions,
+    Limits,
+    check_limits_args,
+)
 from ._memory.func_code import extract_first_line
 from ._memory.reporting import user_stacklevel
 from ._memory.reporting import warn as _log_warning
@@ -124,6 +131,9 @@ class MemorizedFunc(Logger):
         verbose=1,
         timestamp=None,
         cache_validation_callback=None,
+        *,
+        options: FunctionOptions | None = None,
+        limits: Limits | None = None,
     ):
         Logger.__init__(self)
         self.compress = compress
@@ -144,6 +154,8 @@ class MemorizedFunc(Logger):
             verbose=verbose,
             timestamp=timestamp if timestamp is not None else time.time(),
             validation=cache_validation_callback,
+            options=DEFAULT_OPTIONS if options is None else options,
+            limits=limits,
         )
         if store is not None:
             # joblib 1.6 creates the function's directory when decorating.
@@ -173,7 +185,31 @@ class MemorizedFunc(Logger):
         key, value = self._lookup(args, kwargs, shelving=False)
         if value is not MISS:
             return value
-        return self._compute(key, args, kwargs, shelving=False)[0]
+        return self._miss(key, args, kwargs, shelving=False)
+
+    def _miss(self, key, args, kwargs, shelving):
+        if self._jl_state.options.compute_once:
+            return compute_once.run(
+                self._jl_state,
+                key,
+                shelving,
+                lambda: self._compute(key, args, kwargs, shelving)[0],
+            )
+        return self._compute(key, args, kwargs, shelving)[0]
+
+    def stats(self) -> dict:
+        """Statistics of this function in its cache.
+
+        Returns
+        -------
+        dict
+            ``hits``, ``misses``, ``stores``, ``failed_loads`` and
+            ``time_saved`` (seconds: the recorded durations of the results
+            that were hits) count the calls of this process; ``entries``,
+            ``bytes`` and ``last_access`` describe the function's results
+            on disk now.
+        """
+        return stats.function_stats(self._jl_state)
 
     def call_and_shelve(self, *args, **kwargs) -> MemorizedResult | NotMemorizedResult:
         """Compute or look up the result, and return a :class:`MemorizedResult`.
@@ -194,7 +230,7 @@ class MemorizedFunc(Logger):
         key, value = self._lookup(args, kwargs, shelving=True)
         if value is not MISS:
             return value
-        return self._compute(key, args, kwargs, shelving=True)[0]
+        return self._miss(key, args, kwargs, shelving=True)
 
     def call(self, *args, **kwargs) -> tuple[Any, dict]:
         """Compute the result even if it is cached; return ``(output, metadata)``.
@@ -295,13 +331,17 @@ class MemorizedFunc(Logger):
         state["_func_code_info"] = self._func_code_info
         state["_func_code_id"] = None  # ids differ in the receiving process
         state["timestamp"] = None  # keeps the pickle (and its hash) stable
+        extra = self._jl_state.extra_fields()
+        if extra is not None:  # options beyond 1.6 only: 1.6's state otherwise
+            state["_cache_options"] = extra
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         fields = {k: state.pop(k) for k in PICKLED_FIELDS if k in state}
+        extra = state.pop("_cache_options", None)
         self.__dict__.update(state)
-        self._jl_state = FunctionState.from_fields(fields, reporter=self)
+        self._jl_state = FunctionState.from_fields(fields, reporter=self, extra=extra)
 
     def __repr__(self):
         return "{class_name}(func={func}, location={location})".format(
@@ -342,6 +382,9 @@ class AsyncMemorizedFunc(MemorizedFunc):
 class Memory(Logger):
     """Cache the results of functions on disk, keyed by their arguments.
 
+    (Options after ``backend_options`` are keyword-only and new in this
+    package; their defaults are joblib 1.6's behaviour.)
+
     Parameters
     ----------
     location : str, os.PathLike or None
@@ -360,11 +403,26 @@ class Memory(Logger):
         each load, above 10 details.
     backend_options : dict, optional
         Extra options given to the store backend's ``configure``.
+    hash_name : str, default='md5'
+        Hash of the arguments (see :func:`joblib.hash`); results made with
+        one algorithm are never returned for another.
+    compute_once : bool, default=False
+        When several threads or processes call a function with the same
+        arguments and the result is not cached yet, one computes it and the
+        others wait for it and load it.
+    compute_once_timeout : float, optional
+        Seconds a caller waits for another to compute (None: as long as the
+        computing process lives); then it computes itself.
+    bytes_limit, items_limit, age_limit : optional
+        Limits kept on write: a write that takes the cache over one deletes
+        the least recently used results before the call returns. As for
+        :meth:`reduce_size`.
 
     Raises
     ------
     ValueError, TypeError
-        For an invalid ``compress`` or ``mmap_mode``.
+        For an invalid ``compress``, ``mmap_mode``, ``hash_name``,
+        ``compute_once_timeout`` or limit.
 
     Examples
     --------
@@ -394,11 +452,29 @@ class Memory(Logger):
         compress: bool | int | str | tuple = False,
         verbose: int = 1,
         backend_options: dict | None = None,
+        *,
+        hash_name: str = "md5",
+        compute_once: bool = False,
+        compute_once_timeout: float | None = None,
+        bytes_limit: int | str | None = None,
+        items_limit: int | None = None,
+        age_limit: datetime.timedelta | None = None,
     ) -> None:
         Logger.__init__(self)
         options = store_factory.memory_store_options(
             compress, mmap_mode, backend_options
         )
+        function_options = FunctionOptions.checked(
+            hash_name=hash_name,
+            compute_once=compute_once,
+            compute_once_timeout=compute_once_timeout,
+        )
+        limits = check_limits_args(bytes_limit, items_limit, age_limit)
+        # Only set when not the defaults: the state pickled is 1.6's otherwise.
+        if function_options != DEFAULT_OPTIONS:
+            self._options = function_options
+        if limits:
+            self._limits = limits
         self._verbose = verbose
         self.mmap_mode = mmap_mode
         self.timestamp = time.time()
@@ -421,6 +497,13 @@ class Memory(Logger):
         verbose: int | None = None,
         mmap_mode: str | None | bool = False,
         cache_validation_callback: Callable[[dict], bool] | None = None,
+        *,
+        hash_name: str = UNSET,
+        compute_once: bool = UNSET,
+        compute_once_timeout: float | None = UNSET,
+        depends: list[Callable] | None = UNSET,
+        version: str | int | float | None = UNSET,
+        check_code: bool = UNSET,
     ) -> Any:
         """Wrap ``func`` so that its results are cached.
 
@@ -440,11 +523,34 @@ class Memory(Logger):
         cache_validation_callback : callable, optional
             ``callback(metadata) -> bool`` run on each hit; False makes the
             result be computed again (see :func:`expires_after`).
+        hash_name, compute_once, compute_once_timeout : optional
+            This function's values of the Memory's options of these names.
+        depends : list of callables, optional
+            Helpers whose code counts as the function's: a change to one of
+            them invalidates the results, as a change to the function does.
+        version : str or number, optional
+            A salt: changing it invalidates the results.
+        check_code : bool, default=True
+            False: a change of the function's own code does not invalidate
+            its results (``version`` and ``depends`` still do).
 
         Returns
         -------
         MemorizedFunc, AsyncMemorizedFunc or NotMemorizedFunc
+
+        Raises
+        ------
+        TypeError, ValueError
+            For an option of the wrong type or value.
         """
+        options = self._options.updated(
+            hash_name=hash_name,
+            compute_once=compute_once,
+            compute_once_timeout=compute_once_timeout,
+            depends=depends,
+            version=version,
+            check_code=check_code,
+        )
         if cache_validation_callback is not None and not callable(
             cache_validation_callback
         ):
@@ -460,10 +566,20 @@ class Memory(Logger):
                 mmap_mode=mmap_mode,
                 verbose=verbose,
                 cache_validation_callback=cache_validation_callback,
+                hash_name=options.hash_name,
+                compute_once=options.compute_once,
+                compute_once_timeout=options.compute_once_timeout,
+                depends=options.depends,
+                version=options.version,
+                check_code=options.check_code,
             )
-        return self._wrap(func, ignore, verbose, mmap_mode, cache_validation_callback)
+        return self._wrap(
+            func, ignore, verbose, mmap_mode, cache_validation_callback, options
+        )
 
-    def _wrap(self, func, ignore, verbose, mmap_mode, cache_validation_callback):
+    def _wrap(
+        self, func, ignore, verbose, mmap_mode, cache_validation_callback, options
+    ):
         is_async = inspect.iscoroutinefunction(func)
         if self.store_backend is None:
             return (AsyncNotMemorizedFunc if is_async else NotMemorizedFunc)(func)
@@ -484,7 +600,28 @@ class Memory(Logger):
             verbose=verbose,
             timestamp=self.timestamp,
             cache_validation_callback=cache_validation_callback,
+            options=options,
+            limits=self._limits or None,
         )
+
+    def stats(self) -> dict:
+        """Statistics of the cache, in total and per function.
+
+        Returns
+        -------
+        dict
+            ``hits``, ``misses``, ``stores``, ``failed_loads`` and
+            ``time_saved`` count the calls made in this process;
+            ``entries`` and ``bytes`` describe what the cache holds now.
+            ``functions`` maps each function's identifier to the same keys
+            for that function (plus ``last_access``). Listing the cache
+            costs a walk over its folders.
+        """
+        if self.store_backend is None:
+            total = dict.fromkeys(stats.KEYS, 0)
+            total["functions"] = {}
+            return total
+        return stats.memory_stats(self.store_backend)
 
     def clear(self, warn: bool = True) -> None:
         """Delete every result of the cache.
@@ -557,6 +694,11 @@ class Memory(Logger):
         return "{class_name}(location={location})".format(
             class_name=self.__class__.__name__, location=location
         )
+
+    # Defaults of the options beyond 1.6 (also for Memory objects unpickled
+    # from joblib 1.6); set on the instance only when given.
+    _options = DEFAULT_OPTIONS
+    _limits = Limits()
 
     def __getstate__(self):
         # Without the timestamp, equal Memory objects pickle (and hash) equally.
