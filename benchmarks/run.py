@@ -19,7 +19,8 @@ import time
 
 from benchmarks.catalog import GROUPS, METRICS, select_groups
 from benchmarks.compare import combine, format_table, summarize
-from benchmarks.sides import REPO_ROOT, Side, Workspace, reference_python, run_group
+from benchmarks.sides import (Side, Workspace, add_side_options, make_sides,
+                              run_group)
 
 __all__ = ["main", "build_parser", "run_suite"]
 
@@ -37,27 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
                         " 0.05 for a quick check of the harness)")
     p.add_argument("--rounds", type=int, default=3,
                    help="interleaved rounds; each side keeps its best round")
+    p.add_argument("--quick", action="store_true",
+                   help="a quick look (under 2 minutes on 2 cores): the same"
+                        " as --scale 0.1 --rounds 1")
     p.add_argument("--timeout", type=float, default=120.0,
                    help="seconds one metric may take (default 120)")
     p.add_argument("--json", metavar="OUT", help="save the results as JSON")
     p.add_argument("--chart", metavar="PNG",
                    help="draw the results (needs matplotlib)")
-    ref = p.add_mutually_exclusive_group()
-    ref.add_argument("--compare", metavar="PYTHON",
-                     help="reference interpreter or virtualenv folder")
-    ref.add_argument("--compare-version", metavar="X.Y.Z",
-                     help="reference joblib version, in a virtualenv under "
-                          "~/.cache/joblib-bench/")
-    p.add_argument("--compare-repo", metavar="DIR",
-                   help="reference: the joblib/ package in DIR (e.g. a "
-                        "worktree of an older commit), run with --compare's "
-                        "interpreter or --python")
-    p.add_argument("--make-ref-venv", action="store_true",
-                   help="create the --compare-version virtualenv if missing")
-    p.add_argument("--python", default=sys.executable,
-                   help="interpreter for the project side (default: this one)")
-    p.add_argument("--repo", default=REPO_ROOT,
-                   help="folder holding the project's joblib/ package")
+    add_side_options(p)
     p.add_argument("--tolerance", type=float, default=0.05,
                    help="ratio >= 1 - tolerance counts as on par (0.05)")
     p.add_argument("--list", action="store_true",
@@ -73,24 +62,6 @@ def _list() -> str:
             if m.group == group:
                 lines.append(f"  {m.name:<24} {m.unit:<8} {m.what}")
     return "\n".join(lines)
-
-
-def _make_sides(args: argparse.Namespace, workspace: Workspace) -> list[Side]:
-    project = Side("project", args.python, [workspace.project],
-                   joblib_under=workspace.project)
-    workspace.compile_for(args.python, workspace.project)
-    if args.compare_repo:
-        python = (reference_python(args.compare, None, False)
-                  if args.compare else args.python)
-        folder = workspace.snapshot(args.compare_repo, "reference")
-        workspace.compile_for(python, folder)
-        return [Side("reference", python, [folder], joblib_under=folder),
-                project]
-    if not (args.compare or args.compare_version):
-        return [project]
-    python = reference_python(args.compare, args.compare_version,
-                              args.make_ref_venv)
-    return [Side("reference", python), project]
 
 
 def _loadavg() -> list[float] | None:
@@ -161,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     3 when the chart could not be drawn (matplotlib missing).
     """
     args = build_parser().parse_args(argv)
+    if args.quick:
+        args.scale, args.rounds = 0.1, 1
     if args.list:
         print(_list())
         return 0
@@ -180,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workspace = Workspace(args.repo)
     try:
-        sides = _make_sides(args, workspace)
+        sides = make_sides(args, workspace)
         doc = run_suite(args, sides, workspace)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ Both get a copy of this ``benchmarks`` package (and nothing else on
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -28,7 +29,8 @@ from dataclasses import dataclass, field
 from benchmarks.catalog import wanted_metrics
 
 __all__ = ["Side", "Workspace", "GroupResult", "run_group",
-           "reference_python", "ref_venv_dir"]
+           "reference_python", "ref_venv_dir", "add_side_options", "run_child",
+           "make_sides"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(_PACKAGE_DIR)
@@ -183,30 +185,12 @@ def run_group(side: Side, workspace: Workspace, group: str, scale: float,
     it overran ``timeout`` per metric plus a minute) come back as errors.
     """
     wanted = wanted_metrics(group, only)
-    command = [side.python, "-m", "benchmarks._child", group,
-               "--scale", repr(scale), "--timeout", repr(timeout)]
+    args = ["benchmarks._child", group, "--scale", repr(scale),
+            "--timeout", repr(timeout)]
     if only:
-        command += ["--only", only]
-    # Its own session, so that on overrun the child and the workers it
-    # started can be killed together without touching anything else.
-    proc = subprocess.Popen(command, cwd=workspace.cwd,
-                            env=_child_env(side, workspace),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(
-            timeout=timeout * max(1, len(wanted)) + 60)
-        failure = None if proc.returncode == 0 else (
-            f"child exited with status {proc.returncode}")
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
-        failure = "group timed out and was killed"
-    except KeyboardInterrupt:
-        # The child is in its own session, so Ctrl-C reached only us.
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        raise
+        args += ["--only", only]
+    stdout, stderr, failure = run_child(
+        side, workspace, args, timeout * max(1, len(wanted)) + 60)
     meta, metrics = _parse_lines(stdout)
     tail = "\n".join(stderr.strip().splitlines()[-6:])
     wrong_joblib = _check_joblib_location(side, meta) if meta else None
@@ -218,6 +202,36 @@ def run_group(side: Side, workspace: Workspace, group: str, scale: float,
             metrics[name] = {"name": name,
                              "error": f"{reason}: {tail[-400:]}"}
     return GroupResult(meta, metrics, tail)
+
+
+def run_child(side: Side, workspace: Workspace, args: list,
+              timeout: float) -> tuple:
+    """Run ``python -m ARGS`` on ``side``; return ``(stdout, stderr,
+    failure)``, ``failure`` None when it exited with status 0.
+
+    The child is killed (with the workers it started) after ``timeout``
+    seconds.
+    """
+    # Its own session, so that on overrun the child and the workers it
+    # started can be killed together without touching anything else.
+    proc = subprocess.Popen([side.python, "-m", *args], cwd=workspace.cwd,
+                            env=_child_env(side, workspace),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+        failure = None if proc.returncode == 0 else (
+            f"child exited with status {proc.returncode}")
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        failure = "timed out and was killed"
+    except KeyboardInterrupt:
+        # The child is in its own session, so Ctrl-C reached only us.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return stdout, stderr, failure
 
 
 def ref_venv_dir(version: str) -> str:
@@ -276,3 +290,44 @@ def reference_python(compare: str | None, version: str | None,
                 f"to create it (pip install joblib=={version} numpy lz4)")
         _make_venv(folder, version)
     return python
+
+
+def add_side_options(p) -> None:
+    """The options choosing the sides (shared by the table and the curves)."""
+    ref = p.add_mutually_exclusive_group()
+    ref.add_argument("--compare", metavar="PYTHON",
+                     help="reference interpreter or virtualenv folder")
+    ref.add_argument("--compare-version", metavar="X.Y.Z",
+                     help="reference joblib version, in a virtualenv under "
+                          "~/.cache/joblib-bench/")
+    p.add_argument("--compare-repo", metavar="DIR",
+                   help="reference: the joblib/ package in DIR (e.g. a "
+                        "worktree of an older commit), run with --compare's "
+                        "interpreter or --python")
+    p.add_argument("--make-ref-venv", action="store_true",
+                   help="create the --compare-version virtualenv if missing")
+    p.add_argument("--python", default=sys.executable,
+                   help="interpreter for the project side (default: this one)")
+    p.add_argument("--repo", default=REPO_ROOT,
+                   help="folder holding the project's joblib/ package")
+
+
+def make_sides(args: argparse.Namespace, workspace: Workspace) -> list[Side]:
+    """The project side and, if asked for, the reference side."""
+    project = Side("project", args.python, [workspace.project],
+                   joblib_under=workspace.project)
+    workspace.compile_for(args.python, workspace.project)
+    if args.compare_repo:
+        python = (reference_python(args.compare, None, False)
+                  if args.compare else args.python)
+        folder = workspace.snapshot(args.compare_repo, "reference")
+        workspace.compile_for(python, folder)
+        return [Side("reference", python, [folder], joblib_under=folder),
+                project]
+    if not (args.compare or args.compare_version):
+        return [project]
+    python = reference_python(args.compare, args.compare_version,
+                              args.make_ref_venv)
+    return [Side("reference", python), project]
+
+

@@ -52,10 +52,15 @@ _LAZY_NAMES = {
     "register_compressor": "compressor",
     "hash": "hashing",
     "register_hash": "hashing",  # beyond joblib 1.6 (not in __all__)
+    # beyond joblib 1.6 (not in __all__): see docs/workers.rst
+    "worker_state": "_parallel.workers.state",
     "Logger": "logger",
     "PrintTime": "logger",
     "dump": "numpy_pickle",
     "load": "numpy_pickle",
+    # Beyond joblib 1.6 (kept out of __all__, which matches 1.6's).
+    "inspect_file": "numpy_pickle",
+    "UntrustedTypesError": "numpy_pickle",
 }
 
 __all__ = [

@@ -38,6 +38,7 @@ __all__ = [
     "LZMACompressorWrapper",
     "XZCompressorWrapper",
     "LZ4CompressorWrapper",
+    "ZstdCompressorWrapper",
     "BinaryZlibFile",
     "BinaryGzipFile",
     "LZ4_NOT_INSTALLED_ERROR",
@@ -48,6 +49,12 @@ LZ4_NOT_INSTALLED_ERROR = (
     "'lz4' compressor (https://python-lz4.readthedocs.io/)."
 )
 
+ZSTD_NOT_INSTALLED_ERROR = (
+    "zstd is not available: it is in the standard library from Python 3.14 "
+    '(compression.zstd); on older Pythons install `pip install "joblib[zstd]"` '
+    "(the backports.zstd package) to use the 'zstd' compressor."
+)
+
 # Magic bytes that start each kind of file (compressor detection on load).
 _ZFILE_PREFIX = b"ZF"  # joblib < 0.9.3 "zfile" format (read-only)
 _ZLIB_PREFIX = b"\x78"
@@ -56,6 +63,7 @@ _BZ2_PREFIX = b"BZ"
 _XZ_PREFIX = b"\xfd\x37\x7a\x58\x5a"
 _LZMA_PREFIX = b"\x5d\x00"
 _LZ4_PREFIX = b"\x04\x22\x4d\x18"
+_ZSTD_PREFIX = b"\x28\xb5\x2f\xfd"
 
 # name -> CompressorWrapper; mutated in place by register_compressor, and
 # read at call time by dump/load/Memory (never copied).
@@ -249,6 +257,52 @@ class LZ4CompressorWrapper(CompressorWrapper):
         return self.fileobj_factory(fileobj, "rb")
 
 
+class ZstdCompressorWrapper(CompressorWrapper):
+    """Zstandard frames (extension ``.zst``): ``compression.zstd`` (Python
+    3.14+) or its backport ``backports.zstd`` (``pip install "joblib[zstd]"``),
+    imported on first use.
+    """
+
+    prefix = _ZSTD_PREFIX
+    extension = ".zst"
+
+    def __init__(self):
+        self._factory = None
+
+    @property
+    def fileobj_factory(self):
+        if self._factory is None:
+            self._factory = _import_zstd_file()
+        return self._factory
+
+    def _check_versions(self) -> None:
+        """Raise ValueError naming the ``zstd`` extra when zstd is missing."""
+        if self.fileobj_factory is None:
+            raise ValueError(ZSTD_NOT_INSTALLED_ERROR)
+
+    def compressor_file(self, fileobj, compresslevel: int | None = None):
+        """Return a ZstdFile compressing into ``fileobj`` (default level 3)."""
+        self._check_versions()
+        return self.fileobj_factory(fileobj, "wb", level=compresslevel)
+
+    def decompressor_file(self, fileobj):
+        """Return a ZstdFile decompressing ``fileobj``."""
+        self._check_versions()
+        return self.fileobj_factory(fileobj, "rb")
+
+
+def _import_zstd_file():
+    """Return the ZstdFile class (stdlib, else backport), or None."""
+    try:
+        from compression.zstd import ZstdFile
+    except ImportError:
+        try:
+            from backports.zstd import ZstdFile
+        except ImportError:
+            return None
+    return ZstdFile
+
+
 def _import_lz4_frame_file():
     """Return lz4.frame.LZ4FrameFile, or None if lz4 is not installed."""
     try:
@@ -267,6 +321,7 @@ def _register_builtin_compressors() -> None:
         ("lzma", LZMACompressorWrapper),
         ("xz", XZCompressorWrapper),
         ("lz4", LZ4CompressorWrapper),
+        ("zstd", ZstdCompressorWrapper),
     ):
         _COMPRESSORS[name] = wrapper()
 

@@ -158,9 +158,18 @@ class Hasher(ContainerWalker, Pickler):
 
     def memoize(self, obj):
         """Memoize ``obj``, except strings: equal strings must hash alike."""
-        if isinstance(obj, (bytes, str)):
+        if isinstance(obj, (bytes, str)) or self.fast:
             return
-        Pickler.memoize(self, obj)
+        # pickle._Pickler.memoize, with the slots the walker counted
+        # without storing them (see joblib._hashing.walker._RC_UNIQUE).
+        index = len(self.memo) + self._skipped
+        self.write(self.put(index))
+        self.memo[id(obj)] = index, obj
+
+    def clear_memo(self):
+        """Forget what was saved (the next object starts a fresh memo)."""
+        Pickler.clear_memo(self)
+        self._skipped = 0
 
     def _save_set(self, obj) -> None:
         """Save a set as a ``_ConsistentSet`` (what joblib 1.6 pickles)."""

@@ -299,12 +299,13 @@ def dump(value, filename, compress=0, protocol=None):
         The object to store.
     filename : str, os.PathLike or file object
         Destination path, or a binary file object open for writing. For a
-        path, an extension ``.z``, ``.gz``, ``.bz2``, ``.lzma``, ``.xz`` or
-        ``.lz4`` selects that compressor unless ``compress`` names a method.
+        path, an extension ``.z``, ``.gz``, ``.bz2``, ``.lzma``, ``.xz``,
+        ``.lz4`` or ``.zst`` selects that compressor unless ``compress``
+        names a method.
     compress : bool, int from 0 to 9, str or (str, int), default 0
         0/False: no compression; True: default level (3 for zlib); an int:
         that zlib level; a method name ("zlib", "gzip", "bz2", "lzma", "xz",
-        "lz4" or a registered one); or ``(method, level)``.
+        "lz4", "zstd" or a registered one); or ``(method, level)``.
     protocol : int, optional
         Pickle protocol, ``pickle.DEFAULT_PROTOCOL`` by default.
 
@@ -344,7 +345,7 @@ def dump(value, filename, compress=0, protocol=None):
     return dump_value(value, filename, compress, protocol, NumpyPickler, True)
 
 
-def load(filename, mmap_mode=None, ensure_native_byte_order="auto"):
+def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None):
     """Reconstruct a Python object from a file written by :func:`dump`.
 
     .. warning::
@@ -363,6 +364,14 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto"):
     ensure_native_byte_order : bool or "auto", default "auto"
         Byte-swap arrays to the host's byte order; "auto" means
         ``mmap_mode is None``. True together with a ``mmap_mode`` is an error.
+    trusted : list or None, default None
+        None: plain pickle, which runs whatever code the file names (joblib
+        1.6's behaviour). A list (possibly empty) switches to the restricted
+        mode: the file is scanned first and may only construct numpy arrays,
+        dtypes and scalars, builtin containers and scalars, and the classes
+        and functions listed, as dotted names (``"pkg.mod.Class"``,
+        ``"pkg.*"``), objects, or presets (``"numpy"``, ``"sklearn"``). See
+        :ref:`safe_loading`.
 
     Returns
     -------
@@ -378,6 +387,9 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto"):
         The path does not name a file.
     pickle.UnpicklingError, EOFError
         The file is corrupted, truncated or not a joblib file.
+    UntrustedTypesError
+        With ``trusted``: the file needs globals that were not allowed (all
+        of them are listed); nothing from the file was run.
 
     Examples
     --------
@@ -394,9 +406,26 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto"):
     """
     mmap_mode = check_mmap_mode(mmap_mode)  # numpy's long names -> short ones
     native = check_load_options(mmap_mode, ensure_native_byte_order)
+    if trusted is not None:
+        from ._persist.restricted import load_restricted
+
+        return load_restricted(filename, mmap_mode, native, trusted)
     return load_value(
         filename, mmap_mode, native, NumpyUnpickler, load_compatibility, True
     )
+
+
+def __getattr__(name):
+    # Public names of the restricted mode and of inspection, imported lazily.
+    if name == "UntrustedTypesError":
+        from ._persist.trust import UntrustedTypesError
+
+        return UntrustedTypesError
+    if name == "inspect_file":
+        from ._persist.inspect import inspect_file
+
+        return inspect_file
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):

@@ -409,6 +409,10 @@ class Parallel(Logger):
             else:
                 n_jobs = self._initialize_backend()
             sink = make_progress_sink(self.progress, self.n_tasks)
+            if n_jobs == 1 and self._backend_kwargs.get("initializer") is not None:
+                # No worker: the set-up runs once per call, in the caller.
+                self._backend_kwargs["initializer"](
+                    *self._backend_kwargs.get("initargs", ()))
         except BaseException:
             self._running = False
             raise

@@ -21,7 +21,10 @@ import sys
 from typing import Optional, Sequence
 
 # sub-command name -> module of this package that implements it
-SUBCOMMANDS: dict = {}
+SUBCOMMANDS: dict = {
+    "info": "joblib._cli.info",
+    "check": "joblib._cli.check",
+}
 
 
 def _summary(module) -> str:

@@ -19,14 +19,19 @@ exactly one occurrence per piece, the split is exact.  Otherwise (data that
 contains those 18 bytes) each segment between markers is dumped on its own.
 
 Memo indices are assigned during the walk, in stream order, in the same
-``self.memo`` the generic pickler uses.  Anything that is not a builtin
-container or atom flushes the run and goes through ``self.save``.
+``self.memo`` the generic pickler uses.  A batch of records that nothing
+else references (their reference counts say so) gets its indices without
+memo entries, which would never be read: ``self._skipped`` counts those
+slots, and every index is ``len(self.memo) + self._skipped``.  Anything that
+is not a builtin container or atom flushes the run and goes through
+``self.save``.
 """
 
 from __future__ import annotations
 
 import pickle
 import re
+import sys
 from itertools import chain
 
 from .atoms import ATOM_TYPES, atom_encoder, put_code, put_codes
@@ -51,6 +56,23 @@ _SPLIT = re.compile(
     + re.escape(pickle.EMPTY_DICT) + b")"
 ).split
 
+
+def _unique_refcount() -> int:
+    """Reference count that ``max(map(getrefcount, values))`` sees for an
+    item held by ``values`` alone (measured: it varies across versions)."""
+    values = [object()]  # noqa: the object is held by this list only
+    return max(map(sys.getrefcount, values))
+
+
+# A container item whose reference count is this (plus the known number of
+# other containers holding the batch's items) cannot be reached again while
+# hashing: nothing else references it, and builtin containers cannot be
+# weakly referenced.  Its memo entry would never be read, so batches of such
+# items only advance the memo index (see ``_queue_batch``).  Off on other
+# interpreters than CPython, whose reference counts mean something else.
+_RC_UNIQUE = _unique_refcount() if sys.implementation.name == "cpython" else -1
+_getrefcount = getattr(sys, "getrefcount", None)
+
 _TUPLE_CODES = (pickle.EMPTY_TUPLE, pickle.TUPLE1, pickle.TUPLE2, pickle.TUPLE3)
 _EMPTY_LIST, _EMPTY_DICT, _MARK = pickle.EMPTY_LIST, pickle.EMPTY_DICT, pickle.MARK
 _APPEND, _APPENDS = pickle.APPEND, pickle.APPENDS
@@ -67,6 +89,27 @@ def _sorted_copy(mapping: dict) -> dict:
     if keys == list(mapping):
         return mapping
     return {key: mapping[key] for key in keys}
+
+
+def _sorted_dicts(dicts) -> list | None:
+    """Return ``dicts`` with each one's keys in sorted order (the dicts
+    themselves where already sorted); None if some keys are unorderable.
+
+    Records usually share one key order: then one sort serves them all.
+    """
+    orders = set(map(tuple, dicts))
+    if len(orders) == 1:
+        keys = orders.pop()
+        try:
+            ordered = sorted(keys)
+        except TypeError:
+            return None
+        if list(keys) == ordered:
+            return dicts
+    try:
+        return list(map(_sorted_copy, dicts))
+    except TypeError:
+        return None
 
 
 def _interleave(first, second) -> list:
@@ -94,6 +137,9 @@ class ContainerWalker:
         self._run = []
         self._pieces = []
         self._marks = []  # index in _run of each marker, for the slow path
+        # Memo slots given to containers that were not stored in self.memo
+        # (unique ones, see _RC_UNIQUE): every index is len(memo) + this.
+        self._skipped = 0
 
     # -- entry points (called from save / the generic pickler) --------------
     def _save_list_fast(self, obj: list) -> None:
@@ -170,12 +216,16 @@ class ContainerWalker:
             self._flush()
             self.save(value)
 
-    def _walk_values(self, values) -> None:
-        """Walk a sequence of values in order."""
+    def _walk_values(self, values, holders: int | None = None) -> None:
+        """Walk a sequence of values in order.
+
+        ``holders``: how many containers other than ``values`` itself are
+        known to hold each of its items (None: unknown).
+        """
         run = self._run
         if _IS_ATOMS(map(type, values)):
             run.extend(values)
-        elif not self._walk_uniform_batch(values):
+        elif not self._walk_uniform_batch(values, holders):
             self._walk_mixed(values)
         if len(run) > _MAX_RUN:
             self._flush()
@@ -206,7 +256,7 @@ class ContainerWalker:
                 continue
             if kind is tuple:
                 append(value)
-            index = len(memo)
+            index = len(memo) + self._skipped
             memo[id(value)] = index, value
             marks.append(len(run))
             append(marker)
@@ -233,14 +283,14 @@ class ContainerWalker:
         if entry is not None:
             self._emit(self.get(entry[0]))
             return None
-        index = len(memo)
+        index = len(memo) + self._skipped
         memo[key] = index, obj
         return opener + put_code(index)
 
     def _memoize_code(self, obj) -> bytes:
         """Memoize ``obj`` and return its PUT opcode."""
         memo = self.memo
-        index = len(memo)
+        index = len(memo) + self._skipped
         memo[id(obj)] = index, obj
         return put_code(index)
 
@@ -255,17 +305,18 @@ class ContainerWalker:
                 self._emit(head, _LIST_MARKER)
                 self._run.append(obj)  # dumped whole by the C pickler
             else:
-                self._walk_batch(obj, head)
+                self._walk_batch(obj, head, 0)
             return
         self._emit(head)
         for start in range(0, len(obj), BATCHSIZE):
-            self._walk_batch(obj[start : start + BATCHSIZE], b"")
+            # The items are held by obj and by the slice.
+            self._walk_batch(obj[start : start + BATCHSIZE], b"", 1)
 
-    def _walk_batch(self, values, head: bytes) -> None:
+    def _walk_batch(self, values, head: bytes, holders: int | None = None) -> None:
         """Queue ``head``, then one APPEND(S) batch of list items."""
         if len(values) > 1:
             self._emit(head + _MARK)
-            self._walk_values(values)
+            self._walk_values(values, holders)
             self._emit(_APPENDS)
             return
         if head:
@@ -289,7 +340,7 @@ class ContainerWalker:
         size = len(obj)
         if size > 3:
             self._emit(_MARK)
-        self._walk_values(obj)
+        self._walk_values(obj, 0)
         entry = self.memo.get(id(obj))
         if entry is not None:
             # Saved (and memoized) while saving its own items: drop what we
@@ -300,7 +351,7 @@ class ContainerWalker:
         code = pickle.TUPLE if size > 3 else _TUPLE_CODES[size]
         self._emit(code + self._memoize_code(obj))
 
-    def _walk_uniform_batch(self, values) -> bool:
+    def _walk_uniform_batch(self, values, holders: int | None) -> bool:
         """Queue many all-atom tuples or dicts at once; False if not that.
 
         This is the walk of each value, vectorized: the common "list of
@@ -317,16 +368,18 @@ class ContainerWalker:
                 return False
         elif kind is not dict or not self._atom_dicts(values):
             return False
-        memo = self.memo
-        ids = list(map(id, values))
-        if len(set(ids)) != len(ids) or any(map(memo.__contains__, ids)):
-            return False  # shared containers are written as memo GETs
+        if holders is not None and max(map(_getrefcount, values)) <= _RC_UNIQUE + holders:
+            ids = None  # no other reference: no memo entries needed
+        else:
+            memo = self.memo
+            ids = list(map(id, values))
+            if len(set(ids)) != len(ids) or any(map(memo.__contains__, ids)):
+                return False  # shared containers are written as memo GETs
         if kind is tuple:
             self._queue_batch(values, _MARKER, b"", ids, after=True)
             return True
-        try:
-            forms = list(map(_sorted_copy, values))
-        except TypeError:
+        forms = _sorted_dicts(values)
+        if forms is None:
             return False  # unorderable keys: the one-by-one walk handles them
         self._queue_batch(forms, _DICT_MARKER, _EMPTY_DICT, ids, after=False, objs=values)
         return True
@@ -341,10 +394,17 @@ class ContainerWalker:
         return _IS_ATOMS(map(type, keys)) and _IS_ATOMS(map(type, items))
 
     def _queue_batch(self, forms, marker, opener, ids, after, objs=None) -> None:
-        """Queue containers dumped whole, each with its memo PUT."""
+        """Queue containers dumped whole, each with its memo PUT.
+
+        ``ids`` None: the containers are referenced nowhere else, their
+        memo slots are counted but not stored.
+        """
         run, memo, count = self._run, self.memo, len(forms)
-        first = len(memo)
-        memo.update(zip(ids, zip(range(first, first + count), objs or forms)))
+        first = len(memo) + self._skipped
+        if ids is None:
+            self._skipped += count
+        else:
+            memo.update(zip(ids, zip(range(first, first + count), objs or forms)))
         self._pieces.extend(put_codes(first, count, opener))
         markers = [marker] * count
         base = len(run) + (1 if after else 0)

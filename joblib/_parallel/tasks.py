@@ -10,6 +10,10 @@ from .config import current_config, set_config
 
 __all__ = ["delayed", "BatchedCalls", "DelayedFunction"]
 
+# True in the worker processes that joblib's initializer set up: batches then
+# check that the user's initializer succeeded (see ``workers.state``).
+WORKER_SETUP = False
+
 
 def delayed(function: Callable) -> "DelayedFunction":
     """Capture a function and its arguments for :class:`~joblib.Parallel`.
@@ -106,6 +110,10 @@ class BatchedCalls:
         self._pickle_cache = pickle_cache if pickle_cache is not None else {}
 
     def __call__(self) -> list:
+        if WORKER_SETUP:
+            from .workers.state import check_initialized
+
+            check_initialized()
         previous = current_config()
         # A plain dict swap: a full parallel_config per batch costs too much
         # for tiny tasks, and the nested backend is already resolved.

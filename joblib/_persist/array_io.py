@@ -123,12 +123,53 @@ def read_array(fileobj, shape, dtype, order: str, alignment: int | None):
     """Read a non-object array written by :func:`write_array`."""
     np = _np()
     skip_padding(fileobj, alignment)
-    array = np.empty(_count(shape), dtype=dtype)
+    count = _count(shape)
+    _check_available(fileobj, count * np.dtype(dtype).itemsize)
+    try:
+        array = np.empty(count, dtype=dtype)
+    except MemoryError:
+        # A stream of unknown length: a header claiming more bytes than
+        # the stream holds is a corrupt file, not a memory shortage.
+        _skip_exactly(fileobj, count * np.dtype(dtype).itemsize)
+        raise
     if array.nbytes:
         _readinto_exactly(fileobj, memoryview(array.view(np.uint8)))
     if order == "F":
         return array.reshape(tuple(shape)[::-1]).transpose()
     return array.reshape(shape)
+
+
+def _remaining_bytes(fileobj) -> int | None:
+    """Bytes left in an uncompressed file or BytesIO; None for streams."""
+    raw = getattr(fileobj, "raw", fileobj)
+    if not isinstance(raw, (io.FileIO, io.BytesIO)):
+        return None
+    try:
+        here = fileobj.tell()
+        if isinstance(raw, io.FileIO):
+            import os
+
+            return os.fstat(raw.fileno()).st_size - here
+        return len(raw.getbuffer()) - here
+    except (OSError, ValueError):
+        return None
+
+
+def _check_available(fileobj, nbytes: int) -> None:
+    """Refuse, before allocating, an array larger than what the file holds."""
+    left = _remaining_bytes(fileobj)
+    if left is not None and nbytes > left:
+        raise _truncated(nbytes, max(left, 0))
+
+
+def _skip_exactly(fileobj, nbytes: int) -> None:
+    """Read and drop ``nbytes`` in bounded blocks, or raise EOFError."""
+    done = 0
+    while done < nbytes:
+        block = fileobj.read(min(CODEC_CHUNK_BYTES, nbytes - done))
+        if not block:
+            raise _truncated(nbytes, done)
+        done += len(block)
 
 
 def _readinto_exactly(fileobj, view: memoryview) -> None:
@@ -183,6 +224,8 @@ def read_memmap(fileobj, filename, shape, dtype, order, alignment, mmap_mode):
     """Map the array at the current position of ``fileobj`` and skip past it."""
     start = fileobj.tell()
     offset = start + skip_padding(fileobj, alignment)
+    # np.memmap would extend the file ("r+") to fit a corrupt header.
+    _check_available(fileobj, _count(shape) * _np().dtype(dtype).itemsize)
     # "w+" would truncate the very file we are reading from.
     mode = "r+" if mmap_mode == "w+" else mmap_mode
     marray = make_memmap(

@@ -39,8 +39,8 @@ def resolve_compress(compress, filename=None) -> tuple[str | None, int | None]:
         The value given to ``dump(compress=...)`` or ``Memory(compress=...)``.
     filename : str or os.PathLike, optional
         Destination path; its extension (``.z``, ``.gz``, ``.bz2``, ``.lzma``,
-        ``.xz``, ``.lz4`` or a registered one) picks the compressor unless a
-        method is named explicitly.
+        ``.xz``, ``.lz4``, ``.zst`` or a registered one) picks the compressor
+        unless a method is named explicitly.
 
     Returns
     -------
@@ -57,7 +57,7 @@ def resolve_compress(compress, filename=None) -> tuple[str | None, int | None]:
         exception is also a ValueError, as in joblib 1.6.
     ValueError
         Unknown method, level outside 0-9, tuple of the wrong length, or a
-        method whose package is not installed (lz4).
+        method whose package is not installed (lz4, zstd).
 
     Examples
     --------

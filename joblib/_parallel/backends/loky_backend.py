@@ -11,6 +11,7 @@ from .loky_boot import (discard_warm_processes, prestart_warm_processes,
 from .mixins import AutoBatchingMixin
 from .n_jobs import check_not_zero, normalize_n_jobs, process_pool_guard
 from .sequential import SequentialBackend
+from ..workers.state import wrap_for_processes
 
 if TYPE_CHECKING:  # annotations only: keep ``import joblib.parallel`` light
     from typing import Any, Callable
@@ -58,6 +59,7 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
         if idle_worker_timeout is None:
             idle_worker_timeout = self.backend_kwargs.get("idle_worker_timeout", 300)
         kwargs.pop("idle_worker_timeout", None)
+        kwargs = wrap_for_processes(kwargs)
         env = self._prepare_worker_env(n_jobs=n_jobs)
         # Start the worker interpreters now, so that they import loky while
         # this process does (see loky_boot); a no-op once loky is loaded.

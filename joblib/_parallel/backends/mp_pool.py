@@ -9,6 +9,7 @@ from .base import FallbackToBackend, ParallelBackendBase
 from .mixins import AutoBatchingMixin, PoolManagerMixin
 from .n_jobs import process_pool_guard
 from .sequential import SequentialBackend
+from ..workers.state import wrap_for_processes
 
 __all__ = ["MultiprocessingBackend"]
 
@@ -43,7 +44,7 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
         n_jobs = self.effective_n_jobs(n_jobs)
         if n_jobs == 1:
             raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
-        kwargs = {**self.backend_kwargs, **memmapping_pool_kwargs}
+        kwargs = wrap_for_processes({**self.backend_kwargs, **memmapping_pool_kwargs})
         # Forked children inherit the parent's garbage: collect it first.
         gc.collect()
         # Deferred: heavy imports only this (legacy) backend needs.

@@ -38,11 +38,18 @@ class ThreadingBackend(PoolManagerMixin, ParallelBackendBase):
             raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
         self.parallel = parallel
         self._n_jobs = n_jobs
+        initializer = backend_kwargs.get("initializer")
+        if initializer is not None and not callable(initializer):
+            raise TypeError(f"initializer must be a callable, got: {initializer!r}")
+        # Run once in each worker thread, before its first batch.
+        self._init = (initializer, tuple(backend_kwargs.get("initargs", ())))
         return n_jobs
 
     def _get_pool(self) -> ThreadWorkers:
         if self._pool is None:
-            self._pool = ThreadWorkers(self._n_jobs)
+            initializer, initargs = getattr(self, "_init", (None, ()))
+            self._pool = ThreadWorkers(self._n_jobs, initializer=initializer,
+                                       initargs=initargs)
         return self._pool
 
     def submit(self, func: Callable, callback: Callable | None = None) -> TaskOutcome:

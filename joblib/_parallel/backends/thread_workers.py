@@ -47,7 +47,9 @@ class TaskCancelled(Exception):
 class ThreadWorkers:
     """``n_threads`` daemon threads running submitted callables."""
 
-    def __init__(self, n_threads: int, name: str = "joblib-threading"):
+    def __init__(self, n_threads: int, name: str = "joblib-threading",
+                 initializer: Callable | None = None, initargs: tuple = ()):
+        self._initializer, self._initargs = initializer, tuple(initargs)
         self._tasks: SimpleQueue = SimpleQueue()
         self._done: SimpleQueue = SimpleQueue()
         self._drain_lock = threading.Lock()
@@ -66,17 +68,30 @@ class ThreadWorkers:
 
     def _work(self) -> None:
         get, done = self._tasks.get, self._done.put
+        init_error = self._initialize()
         while True:
             item = get()
             if item is None:
                 return
             func, outcome, callback = item
-            try:
-                outcome.value = func()
-            except BaseException as exc:  # noqa: BLE001 - delivered to the caller
-                outcome.error = exc
+            if init_error is not None:
+                outcome.error = init_error
+            else:
+                try:
+                    outcome.value = func()
+                except BaseException as exc:  # noqa: BLE001 - delivered to the caller
+                    outcome.error = exc
             done((outcome, callback))
             self._drain()
+
+    def _initialize(self) -> BaseException | None:
+        """Run the initializer in this thread; its exception, if it raised."""
+        if self._initializer is None:
+            return None
+        from ..workers.state import init_error, run_initializer
+
+        run_initializer(self._initializer, self._initargs)
+        return init_error()
 
     def _drain(self) -> None:
         """Run pending callbacks unless another thread already does."""

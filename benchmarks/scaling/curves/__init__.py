@@ -1,0 +1,1 @@
+"""One module per area; each ``run(probe)`` measures one curve's series."""
