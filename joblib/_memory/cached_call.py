@@ -135,16 +135,13 @@ def lookup(state, key: CallKey, shelving: bool, args=(), kwargs=None) -> Any:
     # fetch_item signals a missing entry by a KeyError.
     value = _load(state, key.call_id)
     if value is not MISS:
-        _count_hit(state.counters, state, key.call_id[1])
+        # Counted inline: this is the hit path (see joblib._memory.stats).
+        counters = state.counters
+        counters.hits += 1
+        counters.pending.append(key.call_id[1])
+        if len(counters.pending) > stats.MAX_PENDING:
+            stats.settle(state.store, state.func_id, counters)
     return value
-
-
-def _count_hit(counters, state, args_id: str) -> None:
-    counters.hits += 1
-    pending = counters.pending
-    pending[args_id] = pending.get(args_id, 0) + 1
-    if len(pending) > stats.MAX_PENDING:
-        stats.settle(state.store, state.func_id, counters)
 
 
 def _metadata(key: CallKey, duration: float, start_time: float) -> dict:

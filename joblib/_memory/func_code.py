@@ -86,7 +86,7 @@ _EXTRAS_MARK = "\n# joblib-memory: "
 def _token(state, func) -> tuple:
     """What must be unchanged for an in-memory verification to stand."""
     options = state.options
-    if options.check_code and not options.depends and options.version is None:
+    if options.plain_code_check:
         return _func_hash(func)  # joblib 1.6's check: the common, fast case
     helpers = tuple(_func_hash(helper) for helper in options.depends)
     own = _func_hash(func) if options.check_code else id(func)

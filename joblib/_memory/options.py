@@ -92,6 +92,14 @@ class FunctionOptions:
     depends: tuple = ()
     version: Any = None
     check_code: bool = True
+    # True when the code check is joblib 1.6's (the hit path tests this).
+    plain_code_check: bool = dataclasses.field(
+        init=False, compare=False, repr=False, default=True
+    )
+
+    def __post_init__(self) -> None:
+        plain = self.check_code and not self.depends and self.version is None
+        object.__setattr__(self, "plain_code_check", plain)
 
     @classmethod
     def checked(cls, **kwargs) -> "FunctionOptions":

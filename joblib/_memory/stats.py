@@ -1,6 +1,6 @@
 """Cache statistics: the counters of this process, and what the disk holds.
 
-A hit only increments two integers and one dict slot (no disk access, no
+A hit only increments an integer and appends to a list (no disk access, no
 lock): ``time_saved`` (the sum of the recorded durations of the results
 that were hits) is worked out when statistics are asked for, from the
 ``metadata.json`` of the entries that were hit. Entries and bytes come from
@@ -15,6 +15,7 @@ SIGKILL loses its counts.
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import os
 import threading
@@ -38,7 +39,7 @@ class Counters:
         self.store = store  # to read the durations of pending hits
         self.hits = self.misses = self.stores = self.failed_loads = 0
         self.time_saved = 0.0
-        self.pending: dict = {}  # args_id -> hits whose duration is not read yet
+        self.pending: list = []  # args_id of the hits whose duration is not read yet
         self.flushed = dict.fromkeys(_COUNTED, 0)  # already added to the disk
 
     def as_dict(self) -> dict:
@@ -61,8 +62,8 @@ def counters_for(store, func_id: str) -> Counters:
 
 def settle(store, func_id: str, counters: Counters) -> None:
     """Add the durations of the pending hits to ``time_saved``."""
-    pending, counters.pending = counters.pending, {}
-    for args_id, count in pending.items():
+    pending, counters.pending = counters.pending, []
+    for args_id, count in collections.Counter(pending).items():
         duration = store.get_metadata([func_id, args_id]).get("duration")
         if isinstance(duration, (int, float)):
             counters.time_saved += count * duration
@@ -150,7 +151,7 @@ def _deltas() -> dict:
             try:
                 settle(counters.store, func_id, counters)
             except Exception:  # noqa: BLE001 - at exit, counts are best effort
-                counters.pending = {}
+                counters.pending = []
         delta = {k: getattr(counters, k) - counters.flushed[k] for k in _COUNTED}
         if any(delta.values()) and isinstance(location, str):
             by_location.setdefault(location, {})[func_id] = delta
@@ -171,7 +172,7 @@ def flush() -> None:
 def _forget_parent_counts() -> None:
     """In a forked child, the parent's counts are the parent's to record."""
     for counters in _REGISTRY.values():
-        counters.pending = {}
+        counters.pending = []
         counters.flushed = counters.as_dict()
 
 
