@@ -10,11 +10,7 @@ from __future__ import annotations
 # SYSTEM_SHARED_MEM_FS(_MIN_SIZE) or this module's ``os`` works as in 1.6.
 import os  # noqa: F401
 
-from ._parallel.memmapping.array_files import (
-    JOBLIB_MMAPS,
-    add_maybe_unlink_finalizer,
-    unlink_file,
-)
+from ._parallel.memmapping.array_files import JOBLIB_MMAPS, unlink_file
 from ._parallel.memmapping.forward import ArrayMemmapForwardReducer, get_memmapping_reducers
 from ._parallel.memmapping.reducers import (  # noqa: F401  (private helpers of 1.6)
     _get_backing_memmap,
@@ -31,6 +27,18 @@ from ._parallel.memmapping.temp_folders import (  # noqa: F401  (private helpers
     _get_temp_dir,
     _WeakArrayKeyMap,
 )
+
+
+
+def add_maybe_unlink_finalizer(memmap) -> None:
+    """joblib 1.6 hook, kept for callers: does nothing here.
+
+    joblib 1.6 counted references to each temporary file in the resource
+    tracker and unlinked it when the last memmap was collected.  Here a
+    temporary file lives exactly as long as its context's folder, so there
+    is no per-file count to decrement.
+    """
+
 
 __all__ = [
     "ArrayMemmapForwardReducer",

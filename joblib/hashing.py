@@ -35,6 +35,12 @@ atomic values in one call and splices the memo and structure opcodes in.
 Array buffers are fed to the hash object without copy (bounded piecewise
 copies for non-contiguous arrays), as in 1.6 before the pickle stream.
 
+The walker has a slow twin that saves every value through
+``pickle._Pickler.save``, as 1.6 did: set ``JOBLIB_NO_FAST_HASH=1`` in the
+environment (read at import) or ``joblib.hashing.FAST_HASH = False`` to use
+it, e.g. to tell whether a wrong digest comes from the walker.  Both give
+the same digests (tests/test_fast_paths.py checks it on generated objects).
+
 Digests are not guaranteed to be stable across joblib, Python or numpy
 versions (dtypes are pickled with ``pickle.DEFAULT_PROTOCOL``, as in 1.6).
 """
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import decimal
 import io
+import os
 import pickle
 import sys
 import types
@@ -50,11 +57,15 @@ import types
 from ._hashing.algorithms import hash_factory, new_hash, register_hash
 from ._hashing.arrays import array_key, feed_array
 from ._hashing.atoms import ATOM_TYPES
+from ._hashing.small import small_stream
 from ._hashing.walker import ContainerWalker
 
 __all__ = ["Hasher", "NumpyHasher", "hash", "register_hash"]
 
 Pickler = pickle._Pickler  # the pure-Python pickler: its save() is overridable
+
+# False: hash() saves every value through Pickler.save (the walker's slow twin).
+FAST_HASH = os.environ.get("JOBLIB_NO_FAST_HASH", "") in ("", "0")
 
 _METHOD_TYPES = (types.MethodType, types.BuiltinMethodType)
 # Types that pickle._Pickler.save_type special-cases (not importable by name).
@@ -247,6 +258,30 @@ class NumpyHasher(Hasher):
         self._hash.update(pickle.dumps(dtype))
 
 
+class _PlainSaving:
+    """Mixin: the walker's slow twin, one ``Pickler.save`` call per value.
+
+    Only the two 1.6 rules stay: sets become ``_ConsistentSet`` and dict
+    items are written sorted (the same order the walker uses).
+    """
+
+    def _save_plain_set(self, obj) -> None:
+        self.save(_ConsistentSet(obj))
+
+    _fast_savers = {set: _save_plain_set}
+
+    def _batch_setitems(self, items, *args) -> None:
+        Pickler._batch_setitems(self, iter(self._sorted_items(list(items))), *args)
+
+
+class _PlainHasher(_PlainSaving, Hasher):
+    """:class:`Hasher` without the container walker."""
+
+
+class _PlainNumpyHasher(_PlainSaving, NumpyHasher):
+    """:class:`NumpyHasher` without the container walker."""
+
+
 def hash(obj, hash_name: str = "md5", coerce_mmap: bool = False) -> str:
     """Return a deterministic hex digest identifying ``obj`` by value.
 
@@ -295,9 +330,15 @@ def hash(obj, hash_name: str = "md5", coerce_mmap: bool = False) -> str:
     ...
     ValueError: Valid options for 'hash_name' are ('md5', 'sha1', 'blake2b', 'xxh3', 'xxh128'). Got hash_name='sha256' instead.
     """
-    hash_factory(hash_name)  # raises ValueError for unknown names
+    factory = hash_factory(hash_name)  # raises ValueError for unknown names
+    stream = small_stream(obj)
+    if stream is not None:  # e.g. Memory's arguments: no pickler needed
+        digest = factory()
+        digest.update(stream)
+        return digest.hexdigest()
     if "numpy" in sys.modules:
-        hasher = NumpyHasher(hash_name=hash_name, coerce_mmap=coerce_mmap)
+        cls = NumpyHasher if FAST_HASH else _PlainNumpyHasher
+        hasher = cls(hash_name=hash_name, coerce_mmap=coerce_mmap)
     else:
-        hasher = Hasher(hash_name=hash_name)
+        hasher = (Hasher if FAST_HASH else _PlainHasher)(hash_name=hash_name)
     return hasher.hash(obj)

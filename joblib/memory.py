@@ -30,6 +30,7 @@ from ._memory.func_code import extract_first_line
 from ._memory.reporting import warn as _log_warning
 from ._memory.store_factory import store_backend_factory
 from ._persist.file_io import check_mmap_mode
+from ._store.eviction import check_limits
 from ._memory.validation import expires_after
 from ._store_backends import (  # noqa: F401 (CacheWarning: 1.6 import path)
     CacheWarning,
@@ -42,6 +43,7 @@ from ._memory.results import (
     NotMemorizedFunc,
     NotMemorizedResult,
 )
+from ._store.fsspec_backend import FsspecStoreBackend
 from .func_inspect import get_func_name  # noqa: F401 (1.6 name in this module)
 from .logger import Logger
 
@@ -68,7 +70,7 @@ class JobLibCollisionWarning(UserWarning):
 
 # Registry of store backend classes by name; read at each use, so that
 # register_store_backend and direct patches take effect immediately.
-_STORE_BACKENDS = {"local": FileSystemStoreBackend}
+_STORE_BACKENDS = {"local": FileSystemStoreBackend, "fsspec": FsspecStoreBackend}
 
 # Functions whose code was verified against the disk in this process
 # (function -> token). Clearing it forces the next call to re-check.
@@ -89,7 +91,7 @@ def _check_validation_callback(callback) -> None:
 class Memory(Logger):
     """Cache the results of functions on disk, keyed by their arguments.
 
-    (Options after ``backend_options`` are keyword-only and new in this
+    (Options after ``storage_options`` are keyword-only and new in this
     package; their defaults are joblib 1.6's behaviour.)
 
     Parameters
@@ -110,6 +112,11 @@ class Memory(Logger):
         each load, above 10 details.
     backend_options : dict, optional
         Extra options given to the store backend's ``configure``.
+    storage_options : dict, optional
+        For a URL ``location`` (``'s3://bucket/prefix'``, ``'gs://...'``,
+        ``'memory://...'``): options of the fsspec file system, such as
+        credentials or ``endpoint_url`` (see :doc:`object_stores`). Needs
+        ``pip install "joblib[fsspec]"`` (``"joblib[s3]"`` for S3).
     hash_name : str, default='md5'
         Hash of the arguments (see :func:`joblib.hash`); results made with
         one algorithm are never returned for another.
@@ -159,6 +166,7 @@ class Memory(Logger):
         compress: bool | int | str | tuple = False,
         verbose: int = 1,
         backend_options: dict | None = None,
+        storage_options: dict | None = None,
         *,
         hash_name: str = "md5",
         compute_once: bool = False,
@@ -169,7 +177,7 @@ class Memory(Logger):
     ) -> None:
         Logger.__init__(self)
         options = store_factory.memory_store_options(
-            compress, mmap_mode, backend_options
+            compress, mmap_mode, backend_options, storage_options
         )
         function_options = FunctionOptions.checked(
             hash_name=hash_name,
@@ -341,8 +349,6 @@ class Memory(Logger):
         ValueError
             For a negative limit (e.g. a negative ``age_limit``).
         """
-        from ._store.eviction import check_limits
-
         check_limits(bytes_limit, items_limit, age_limit)
         if self.store_backend is None:
             return

@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 
-from ._persist import array_io
+from ._persist import array_io, fast_pickle
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
 from ._persist.file_io import check_mmap_mode, open_for_read
@@ -342,7 +342,7 @@ def dump(value, filename, compress=0, protocol=None):
     """
     if protocol is None:
         protocol = pickle.DEFAULT_PROTOCOL
-    return dump_value(value, filename, compress, protocol, NumpyPickler, True)
+    return dump_value(value, filename, compress, protocol, NumpyPickler, fast_pickle.ENABLED)
 
 
 def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None):
@@ -411,7 +411,7 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
 
         return load_restricted(filename, mmap_mode, native, trusted)
     return load_value(
-        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, True
+        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, fast_pickle.ENABLED
     )
 
 
@@ -431,17 +431,18 @@ def __getattr__(name):
 def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
     """Load a memmap dumped by the parallel auto-memmapping machinery.
 
-    The object is registered in ``JOBLIB_MMAPS`` and, if requested, the file
-    is unlinked through the resource tracker once the memmap is collected.
+    The object is registered in ``JOBLIB_MMAPS``. ``unlink_on_gc_collect``
+    is accepted for joblib 1.6 callers: temporary array files live as long
+    as their folder here.
     """
-    from ._memmapping_reducer import JOBLIB_MMAPS, add_maybe_unlink_finalizer
+    # Deferred: the 1.6 entry point reaches up into the parallel layer,
+    # which persistence must not load.
+    from ._parallel.memmapping.array_files import JOBLIB_MMAPS
 
     with open(filename, "rb") as f:
         with open_for_read(f, filename, mmap_mode) as (fobj, usable_mmap):
             # Workers must see the bytes untouched: no byte swapping.
             obj = NumpyUnpickler(filename, fobj, False, mmap_mode=usable_mmap).load()
     JOBLIB_MMAPS.add(obj.filename)
-    if unlink_on_gc_collect:
-        add_maybe_unlink_finalizer(obj)
     return obj
 

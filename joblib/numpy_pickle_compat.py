@@ -18,6 +18,7 @@ import pickle
 import zlib
 from io import BytesIO
 
+from ._persist.array_io import ensure_native_byte_order, restore_subclass
 from .compressor import _ZFILE_PREFIX
 
 __all__ = [
@@ -116,8 +117,6 @@ class NDArrayWrapper:
 
     def read(self, unpickler):
         """Load the companion array."""
-        from ._persist.array_io import ensure_native_byte_order, restore_subclass
-
         kwargs = {"allow_pickle": True}
         if getattr(self, "allow_mmap", True):
             kwargs["mmap_mode"] = unpickler.mmap_mode

@@ -30,9 +30,7 @@ def _is_numpy_array_byte_order_mismatch(array) -> bool:
 def _write_fileobject(filename, compress=("zlib", 3)):
     """Return a buffered compressing file object over ``filename``."""
     method, level = compress
-    from .compressor import _COMPRESSORS as registry
-
-    return _open_for_write(filename, method if method in registry else "zlib", level)
+    return _open_for_write(filename, method if method in _COMPRESSORS else "zlib", level)
 
 
 def _read_bytes(fp, size, error_template="ran out of data"):

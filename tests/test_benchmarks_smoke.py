@@ -119,3 +119,74 @@ def test_chart_draws_or_names_matplotlib(compared, tmp_path):
     else:
         assert done.returncode == 0, done.stderr
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------
+# Scaling curves (python -m benchmarks.scaling), at the tiny sizes only
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def scaling(tmp_path_factory):
+    """One tiny run of every curve: this package against a copy of itself."""
+    out = tmp_path_factory.mktemp("scaling")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scaling", "--tiny",
+         "--compare-repo", REPO, "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return out, done
+
+
+@pytest.mark.timeout(400)
+def test_scaling_curves_report_every_point_on_both_sides(scaling):
+    import csv
+
+    from benchmarks.scaling.catalog import CURVES
+
+    out, done = scaling
+    charts = importlib.util.find_spec("matplotlib") is not None
+    has_xxhash = importlib.util.find_spec("xxhash") is not None
+    assert done.returncode == (0 if charts else 3), done.stderr[-2000:]
+    for curve in CURVES:
+        with open(out / f"{curve.name}.csv") as handle:
+            rows = list(csv.DictReader(handle))
+        assert not [r for r in rows if r["error"] and "xxh" not in r["series"]], rows
+        for series in curve.series:
+            if series.name == "xxh3" and not has_xxhash:
+                continue  # reported as skipped: hash_name='xxh3' needs it
+            for side in ("project", "reference"):
+                values = [float(r["y"]) for r in rows
+                          if r["series"] == series.name and r["side"] == side
+                          and r["y"]]
+                # Peak memory may be 0 at tiny sizes; times never are.
+                assert len(values) == len(curve.sizes["tiny"]), (
+                    curve.name, series.name, side, rows)
+                assert all(math.isfinite(v) and v >= 0 for v in values)
+                if series.unit != "MB":
+                    assert all(v > 0 for v in values)
+        png = out / f"{curve.name}.png"
+        if charts:
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        else:
+            assert not png.exists()
+    assert "last-step slope" in done.stdout and "memory_entries" in done.stdout
+
+
+def test_scaling_growth_labels():
+    from benchmarks.scaling.report import growth, slope
+
+    assert slope([(10, 1.0), (1000, 1.0)]) == 0.0
+    assert abs(slope([(10, 1.0), (100, 10.0), (1000, 100.0)]) - 1.0) < 1e-9
+    assert growth(0.05) == "O(1)" and growth(1.1) == "O(n)"
+    assert growth(2.0) == "O(n^2)" and growth(1.5) == "O(n^1.5)"
+    assert growth(None) == "-" and slope([(10, 1.0)]) is None
+
+
+def test_scaling_list_and_bad_pattern():
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = [sys.executable, "-m", "benchmarks.scaling"]
+    listed = subprocess.run(run + ["--list"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and "memory_entries" in listed.stdout
+    bad = subprocess.run(run + ["--only", "^nothing$"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "matches no curve" in bad.stderr

@@ -130,3 +130,41 @@ def test_a_hasher_reused_across_objects_keeps_one_memo():
         hasher.dump(obj)
         plain.dump(obj)
     assert hasher.stream.getvalue() == plain.stream.getvalue()
+
+
+SMALL = st.one_of(
+    ATOMS,
+    st.dictionaries(st.text(max_size=6), ATOMS, max_size=8),
+    st.dictionaries(st.integers(), ATOMS, max_size=8),
+    st.dictionaries(st.one_of(st.text(max_size=2), st.integers(0, 3)), ATOMS,
+                    max_size=4),  # often unorderable: the general path
+    st.dictionaries(st.text(max_size=3), st.one_of(ATOMS, RECORD_TUPLES),
+                    max_size=4),  # not all atoms: the general path
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(SMALL, st.sampled_from(["md5", "sha1", "blake2b"]))
+def test_small_objects_shortcut_matches_the_pickler(obj, hash_name):
+    from joblib._hashing.small import small_stream
+    from joblib.hashing import Hasher
+
+    expected = Hasher(hash_name=hash_name).hash(obj)  # never the shortcut
+    assert hash(obj, hash_name=hash_name) == expected
+    if hash_name == "md5":
+        assert expected == plain_hash(obj)
+    stream = small_stream(obj)
+    if stream is not None:
+        plain = PlainHasher()
+        plain.dump(obj)
+        assert stream == plain.stream.getvalue()
+
+
+def test_small_objects_shortcut_covers_memory_arguments():
+    from joblib._hashing.small import small_stream
+
+    assert small_stream({"x": 1, "y": "a", "z": None, "w": 2.5}) is not None
+    assert small_stream(3) is not None
+    assert small_stream({"x": [1]}) is None
+    assert small_stream({1: 1, "a": 2}) is None
+    assert small_stream(dict.fromkeys(range(1001))) is None

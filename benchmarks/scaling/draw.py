@@ -22,9 +22,10 @@ def draw_curve(doc: dict, name: str, path: str) -> None:
                              squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, unit in zip(axes[0], units):
-        for index, series in enumerate(spec.series):
-            if series.unit != unit:
-                continue
+        # Colours by position within the panel: the n-th series of each
+        # panel (e.g. one backend's total and per-task time) match.
+        panel = [series for series in spec.series if series.unit == unit]
+        for index, series in enumerate(panel):
             for side, info in doc["sides"].items():
                 pts = points_of(doc, name, series.name, side)
                 if not pts:
@@ -43,3 +44,33 @@ def draw_curve(doc: dict, name: str, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def main(argv: list | None = None) -> int:
+    """Redraw the PNGs of a saved run: ``python -m benchmarks.scaling.draw
+    OUT/scaling.json [OUT]``."""
+    import argparse
+    import json
+    import os
+    import sys
+
+    from benchmarks.chart import MissingMatplotlib
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scaling.draw")
+    parser.add_argument("results", help="scaling.json written by a run")
+    parser.add_argument("out", nargs="?", help="folder (default: the JSON's)")
+    args = parser.parse_args(argv)
+    with open(args.results) as handle:
+        doc = json.load(handle)
+    out = args.out or os.path.dirname(os.path.abspath(args.results))
+    try:
+        for name in doc["curves"]:
+            draw_curve(doc, name, os.path.join(out, f"{name}.png"))
+    except MissingMatplotlib as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

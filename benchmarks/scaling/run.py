@@ -101,12 +101,33 @@ def measure(args: argparse.Namespace, sides: list, workspace: Workspace) -> dict
             "points": points}
 
 
+def _merge_previous(doc: dict, path: str) -> dict:
+    """Add the curves of an earlier run in the same folder (same mode and
+    sides) that this run did not measure: ``--only`` re-measures a few."""
+    try:
+        with open(path) as handle:
+            old = json.load(handle)
+    except (OSError, ValueError):
+        return doc
+    if old.get("mode") != doc["mode"] or set(old.get("sides", ())) != set(doc["sides"]):
+        return doc
+    kept = [name for name in old["curves"] if name not in doc["curves"]]
+    order = [c.name for c in CURVES]
+    curves = sorted(doc["curves"] + kept, key=order.index)
+    points = [p for p in old["points"] if p["curve"] in kept] + doc["points"]
+    return {**doc, "curves": curves, "points": points}
+
+
 def _write(doc: dict, out: str, charts: bool) -> int:
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "scaling.json"), "w") as handle:
+    path = os.path.join(out, "scaling.json")
+    doc = _merge_previous(doc, path)
+    with open(path, "w") as handle:
         json.dump(doc, handle, indent=1)
     status = 0
     for name in doc["curves"]:
+        if not any(p["curve"] == name for p in doc["points"]):
+            continue
         write_csv(doc, os.path.join(out, f"{name}.csv"), name)
         if charts and status == 0:
             from benchmarks.chart import MissingMatplotlib

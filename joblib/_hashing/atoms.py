@@ -84,14 +84,6 @@ class AtomEncoder:
         # PROTO 3 [MARK] items (TUPLE | TUPLEn) STOP
         return data[3:-2] if len(values) > 3 else data[2:-2]
 
-    def list_batch(self, values: list) -> bytes:
-        """Encode at most 1000 atoms as one list batch (``MARK..APPENDS``).
-
-        A single value gives ``value APPEND``, as the Python pickler does.
-        """
-        # PROTO 3 EMPTY_LIST <batch> STOP
-        return self.dumps(values)[3:-1]
-
     def tuple(self, values: tuple) -> bytes:
         """Encode a non-empty tuple of atoms, without its memo PUT."""
         # PROTO 3 <tuple> STOP

@@ -23,9 +23,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+<<<<<<< HEAD
 from . import func_code, reporting, stats
 from .call_identity import func_identifier, identity_target
 from .options import DEFAULT_OPTIONS, FunctionOptions, Limits
+=======
+from ..func_inspect import get_func_name
+from . import func_code, reporting
+from .call_identity import func_identifier, identity_target
+from .results import MemorizedResult
+>>>>>>> main
 
 __all__ = ["FunctionState", "PICKLED_FIELDS"]
 
@@ -118,8 +125,6 @@ class FunctionState:
     def name(self) -> str:
         """The function's name, as printed in messages."""
         if self._name is None:
-            from ..func_inspect import get_func_name
-
             self._name = get_func_name(self.identity_func)[1]
         return self._name
 
@@ -149,8 +154,6 @@ class FunctionState:
         if verdict is func_code.CURRENT:
             return True
         if verdict is func_code.CHANGED:
-            from ..func_inspect import get_func_name
-
             _, name = get_func_name(self.identity_func, resolv_alias=False)
             reporting.function_changed(self.verbose, self.reporter, name, self.func_id)
             self.clear(warn=True)
@@ -174,8 +177,6 @@ class FunctionState:
 
     def memorized_result(self, call_id, metadata=None):
         """A :class:`MemorizedResult` referencing the entry ``call_id``."""
-        from .results import MemorizedResult
-
         return MemorizedResult(
             self.store,
             call_id,

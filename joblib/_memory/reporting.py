@@ -9,10 +9,17 @@ logging itself.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import textwrap
-import time
+
+from .._store.messages import (  # noqa: F401  (the store's lines, re-exported)
+    VERBOSE_DETAILS,
+    VERBOSE_LOAD_LINE,
+    loading,
+    persisting,
+    user_stacklevel,
+)
+from ..func_inspect import format_call, format_signature, get_func_name
+from ..logger import format_time
 
 __all__ = [
     "VERBOSE_CALLS",
@@ -31,27 +38,13 @@ __all__ = [
 ]
 
 # Verbosity thresholds (a message is shown when verbose is strictly above,
-# except VERBOSE_QUERIES which is inclusive, as in joblib 1.6).
+# except VERBOSE_QUERIES which is inclusive, as in joblib 1.6); the store's
+# own lines and thresholds are in _store/messages.py.
 VERBOSE_CALLS = 0  # "[Memory] Calling f..." and the duration banner
-VERBOSE_LOAD_LINE = 1  # "[Memory]...: Loading f..." from the store
 VERBOSE_LOADS = 4  # "f cache loaded - 0.0s, 0.0min" on a hit
-VERBOSE_DETAILS = 10  # computing/persisting/changed-function details
 VERBOSE_QUERIES = 20  # the lookup of every call
 
 LOGGER = logging.getLogger("joblib")
-
-
-def user_stacklevel() -> int:
-    """``stacklevel`` that points a warning at the first frame outside joblib.
-
-    Call it from the function that calls :func:`warnings.warn`.
-    """
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        "joblib."
-    ):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def warn(source: object, message: str) -> None:
@@ -60,16 +53,12 @@ def warn(source: object, message: str) -> None:
 
 
 def _format_time(duration: float) -> str:
-    from ..logger import format_time
-
     return format_time(duration)
 
 
 def calling(verbose: int, func, args, kwargs) -> None:
     """Banner printed before a result is computed."""
     if verbose > VERBOSE_CALLS:
-        from ..func_inspect import format_call
-
         print(format_call(func, args, kwargs))
 
 
@@ -86,29 +75,6 @@ def loaded(verbose: int, func_name: str, duration: float) -> None:
         computed(verbose, func_name, duration, context="cache loaded ")
 
 
-def loading(verbose, call_id, full_path, timestamp, metadata) -> None:
-    """'[Memory] ... Loading f(...)' line printed by the store on a load."""
-    if verbose <= VERBOSE_LOAD_LINE:
-        return
-    ts_string = ""
-    if timestamp is not None:
-        ts_string = "{: <16}".format(_format_time(time.time() - timestamp))
-    signature = os.path.basename(call_id[0])
-    if metadata is not None and "input_args" in metadata:
-        kwargs = ", ".join("{}={}".format(*kv) for kv in metadata["input_args"].items())
-        signature += "({})".format(kwargs)
-    msg = "[Memory]{}: Loading {}".format(ts_string, signature)
-    if verbose < VERBOSE_DETAILS:
-        print("{0}...".format(msg))
-    else:
-        print("{0} from {1}".format(msg, full_path))
-
-
-def persisting(verbose: int, item_path: str) -> None:
-    if verbose > VERBOSE_DETAILS:
-        print("Persisting in %s" % item_path)
-
-
 def computing(verbose: int, source, func_name, args_id, location) -> None:
     if verbose > VERBOSE_DETAILS:
         warn(
@@ -122,8 +88,6 @@ def querying(verbose: int, func, args, kwargs, args_id, location, source) -> Non
     """Detailed description of each lookup, at the highest verbosity."""
     if verbose < VERBOSE_QUERIES:
         return
-    from ..func_inspect import format_signature, get_func_name
-
     _, func_name = get_func_name(func)
     _, signature = format_signature(func, *args, **kwargs)
     LOGGER.info(

@@ -6,6 +6,9 @@ import os
 import warnings
 
 from .._persist.file_io import check_mmap_mode
+from .._persist.options import resolve_compress
+from .._store.fsspec_support import is_url
+from .._store_backends import StoreBackendBase
 from . import hooks, reporting
 
 __all__ = [
@@ -16,6 +19,14 @@ __all__ = [
 
 def _new_store(backend, location: str, verbose, backend_options):
     backends = hooks.store_backends()
+    if backend == "local" and is_url(location):
+        # "s3://bucket/x" is not a folder name: joblib 1.6 created "./s3:".
+        backend = "fsspec"
+    elif "storage_options" in backend_options and backend == "local":
+        raise TypeError(
+            "storage_options are for URL locations (such as 's3://bucket/path'), "
+            "got the local path %r" % (location,)
+        )
     cls = backends.get(backend) if isinstance(backend, str) else None
     if cls is None:
         raise TypeError(
@@ -37,15 +48,14 @@ def store_backend_factory(backend, location, verbose=0, backend_options=None):
     the registered ``backend`` class is created and configured there) or
     None (no caching).
     """
-    from .._store_backends import StoreBackendBase
-
     backend_options = {} if backend_options is None else backend_options
     if isinstance(location, StoreBackendBase):
         return location
     if isinstance(location, os.PathLike):
         location = os.fspath(location)
     if isinstance(location, str):
-        location = os.path.expanduser(location)
+        if not is_url(location):
+            location = os.path.expanduser(location)
         return _new_store(backend, location, verbose, backend_options)
     if location is not None:
         warnings.warn(
@@ -61,8 +71,6 @@ def store_backend_factory(backend, location, verbose=0, backend_options=None):
 
 def _check_compress(compress) -> None:
     """Validate ``compress`` now rather than at the first write (as 1.6 did)."""
-    from .._persist.options import resolve_compress
-
     resolve_compress(compress)
 
 
@@ -83,11 +91,21 @@ def _store_options(compress, mmap_mode, backend_options) -> dict:
     return dict(compress=compress, mmap_mode=mmap_mode, **backend_options)
 
 
-def memory_store_options(compress, mmap_mode, backend_options) -> dict:
+def memory_store_options(
+    compress, mmap_mode, backend_options, storage_options=None
+) -> dict:
     """Validate Memory's storage arguments; return the store's options."""
     _check_compress(compress)
     check_mmap_mode(mmap_mode)
-    return _store_options(compress, mmap_mode, backend_options)
+    options = _store_options(compress, mmap_mode, backend_options)
+    if storage_options is not None:
+        if "storage_options" in options:
+            raise TypeError(
+                "storage_options given twice: as Memory(storage_options=...) "
+                "and in backend_options; pass them once."
+            )
+        options["storage_options"] = storage_options
+    return options
 
 
 def register_store_backend(backend_name: str, backend: type) -> None:
@@ -120,8 +138,6 @@ def register_store_backend(backend_name: str, backend: type) -> None:
             "Store backend name should be a string, %r (type %s) given."
             % (backend_name, type(backend_name).__name__)
         )
-    from .._store_backends import StoreBackendBase
-
     if not (isinstance(backend, type) and issubclass(backend, StoreBackendBase)):
         raise ValueError(
             "Store backend should inherit StoreBackendBase, %r (type %s) given."

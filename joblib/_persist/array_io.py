@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import pickle
 import sys
+import warnings
 
 __all__ = [
     "ALIGNMENT_BYTES",
@@ -190,11 +191,6 @@ def _readinto_exactly(fileobj, view: memoryview) -> None:
         done += n
 
 
-def read_object_array(unpickler_factory):
-    """Read an object array: a nested pickle stream loaded by a fresh unpickler."""
-    return unpickler_factory().load()
-
-
 def make_memmap(
     filename,
     dtype="uint8",
@@ -206,18 +202,13 @@ def make_memmap(
 ):
     """Create a ``numpy.memmap`` (joblib 1.6 ``backports.make_memmap`` API).
 
-    With ``unlink_on_gc_collect`` the memmap registers a finalizer asking the
-    resource tracker to delete the file once no process maps it anymore.
+    ``unlink_on_gc_collect`` is accepted for joblib 1.6 callers and has no
+    effect: joblib's temporary array files live as long as their folder
+    (see ``_parallel.memmapping.temp_folders``), not per memmap.
     """
-    np = _np()
-    mm = np.memmap(
+    return _np().memmap(
         filename, dtype=dtype, mode=mode, offset=offset, shape=shape, order=order
     )
-    if unlink_on_gc_collect:
-        from .._memmapping_reducer import add_maybe_unlink_finalizer
-
-        add_maybe_unlink_finalizer(mm)
-    return mm
 
 
 def read_memmap(fileobj, filename, shape, dtype, order, alignment, mmap_mode):
@@ -238,8 +229,6 @@ def read_memmap(fileobj, filename, shape, dtype, order, alignment, mmap_mode):
 
 
 def _warn_unaligned(marray, filename) -> None:
-    import warnings
-
     warnings.warn(
         "The memmapped array of shape %s loaded from the file %r is not "
         "byte aligned (the file was written by joblib < 1.2). Some libraries "

@@ -6,14 +6,23 @@ times faster than the pure-Python pickler subclasses that inline array
 bytes. Each attempt bails out with :class:`ArrayFound` at the first array
 (dump) or array wrapper (load); the caller then rewinds and uses the
 pure-Python path from the start.
+
+The plain twin is always there: set ``JOBLIB_NO_FAST_PICKLE=1`` in the
+environment (read at import) or ``ENABLED = False`` here, and ``dump``,
+``load`` and Memory's local store use only joblib's pure-Python pickler,
+which writes the same bytes (tests/test_fast_paths.py checks that).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 
-__all__ = ["ArrayFound", "fast_dump", "fast_load", "WRAPPER_CLASS_NAMES"]
+__all__ = ["ArrayFound", "ENABLED", "fast_dump", "fast_load", "WRAPPER_CLASS_NAMES"]
+
+# False: every dump and load takes the pure-Python path (for bug reports).
+ENABLED = os.environ.get("JOBLIB_NO_FAST_PICKLE", "") in ("", "0")
 
 # Classes whose unpickling needs the joblib unpickler (they are followed by
 # raw bytes or refer to companion files). Old files name the legacy

@@ -6,6 +6,8 @@ import contextlib
 import io
 import warnings
 
+from ..compressor import _COMPRESSORS, _ZFILE_PREFIX
+
 __all__ = [
     "detect_compressor",
     "open_for_read",
@@ -44,15 +46,11 @@ def check_mmap_mode(mmap_mode):
 
 
 def _compressors() -> dict:
-    # Read at call time: register_compressor mutates the registry.
-    from ..compressor import _COMPRESSORS
-
+    # register_compressor mutates this dict in place: it is always current.
     return _COMPRESSORS
 
 
 def _zfile_prefix() -> bytes:
-    from ..compressor import _ZFILE_PREFIX
-
     return _ZFILE_PREFIX
 
 

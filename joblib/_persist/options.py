@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 
+from ..compressor import _COMPRESSORS
+
 __all__ = ["resolve_compress", "DEFAULT_METHOD"]
 
 DEFAULT_METHOD = "zlib"
@@ -130,9 +132,7 @@ def _check_level(level) -> None:
 
 
 def _registry() -> dict:
-    # Read at call time: register_compressor mutates it after import.
-    from ..compressor import _COMPRESSORS
-
+    # register_compressor mutates this dict in place: it is always current.
     return _COMPRESSORS
 
 

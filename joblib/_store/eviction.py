@@ -12,6 +12,8 @@ import numbers
 import operator
 from typing import Sequence
 
+from ..disk import memstr_to_bytes
+
 __all__ = ["items_to_delete", "check_limits"]
 
 
@@ -20,8 +22,6 @@ def _check_bytes_limit(bytes_limit):
     if bytes_limit is None:
         return None
     if isinstance(bytes_limit, str):
-        from ..disk import memstr_to_bytes
-
         return memstr_to_bytes(bytes_limit)
     if isinstance(bytes_limit, bool) or not isinstance(bytes_limit, numbers.Integral):
         raise TypeError(

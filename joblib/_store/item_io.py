@@ -18,15 +18,15 @@ import itertools
 import json
 import os
 import pickle
-import sys
 import threading
 import time
 from typing import Any, Callable
 
+from .. import numpy_pickle
+from .._persist import fast_pickle
 from .atomic import replace_on_success, temporary_name
 
 __all__ = [
-    "NeedsNumpyPickle",
     "concurrency_safe_write",
     "dumps_plain",
     "read_output",
@@ -58,26 +58,15 @@ _WRITE_FLAGS = (
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-class NeedsNumpyPickle(Exception):
-    """Raised while pickling when the object holds a numpy array."""
-
-
-class _PlainPickler(pickle.Pickler):
-    """C pickler that refuses the arrays that joblib writes out of band."""
-
-    def reducer_override(self, obj):
-        np = sys.modules.get("numpy")
-        if np is not None and type(obj) in (np.ndarray, np.matrix, np.memmap):
-            raise NeedsNumpyPickle()
-        return NotImplemented
-
-
 def dumps_plain(value: Any) -> bytes | None:
-    """Pickle ``value`` as joblib would, or return None if it holds arrays."""
+    """Pickle ``value`` as joblib would, or return None if it holds arrays
+    (or the C-pickler path is switched off: ``JOBLIB_NO_FAST_PICKLE``)."""
+    if not fast_pickle.ENABLED:
+        return None
     buffer = io.BytesIO()
     try:
-        _PlainPickler(buffer, protocol=pickle.DEFAULT_PROTOCOL).dump(value)
-    except NeedsNumpyPickle:
+        fast_pickle.fast_dump(value, buffer, pickle.DEFAULT_PROTOCOL)
+    except fast_pickle.ArrayFound:
         return None
     return buffer.getvalue()
 
@@ -141,8 +130,6 @@ def write_bytes_atomic(path: str, data: bytes) -> None:
 
 
 def _dump_numpy_pickle(path: str, value: Any, compress) -> None:
-    from .. import numpy_pickle
-
     with replace_on_success(path, fast_temporary_name(path)) as tmp:
         with open(tmp, "wb") as f:
             numpy_pickle.dump(value, f, compress=compress)
@@ -212,7 +199,7 @@ def read_output(path: str, mmap_mode=None) -> Any:
         _touch_access_time(fd, path)
         data = _read_small(fd)
         if data is not None:
-            if _is_plain_pickle(data):
+            if fast_pickle.ENABLED and _is_plain_pickle(data):
                 return pickle.loads(data)
             if mmap_mode is None:
                 return _numpy_load(io.BytesIO(data))
@@ -237,9 +224,7 @@ def _read_exactly(fd: int, size: int) -> bytes:
 
 
 def _numpy_load(*args, **kwargs):
-    from ..numpy_pickle import load
-
-    return load(*args, **kwargs)
+    return numpy_pickle.load(*args, **kwargs)
 
 
 def json_bytes(obj: Any) -> bytes:

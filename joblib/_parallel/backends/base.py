@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Iterator
 
 from ..cpu import cpu_count
+from .traceback_capture import unwrap_outcome
 
 __all__ = ["ParallelBackendBase", "FallbackToBackend"]
 
@@ -134,8 +135,6 @@ class ParallelBackendBase(metaclass=ABCMeta):
         that the worker returned as a value (third-party backends such as
         joblibspark do) is re-raised as the task's own exception.
         """
-        from .traceback_capture import unwrap_outcome
-
         if self.supports_timeout:
             return unwrap_outcome(out.get(timeout=timeout))
         return unwrap_outcome(out.get())

@@ -65,7 +65,7 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
         # this process does (see loky_boot); a no-op once loky is loaded.
         prestart_warm_processes(n_jobs, env)
         try:
-            from ...executor import get_memmapping_executor  # deferred: heavy
+            from ..memmapping.executor import get_memmapping_executor  # deferred: loads loky
 
             self._workers = get_memmapping_executor(
                 n_jobs, timeout=idle_worker_timeout, env=env,

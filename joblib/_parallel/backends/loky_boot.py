@@ -26,7 +26,7 @@ import threading
 
 __all__ = ["WarmProcess", "prestart_warm_processes", "take_warm_process",
            "discard_warm_processes", "spawn_warm_process", "warm_start_supported",
-           "warm_processes_waiting"]
+           "warm_start_enabled", "warm_processes_waiting"]
 
 _HEADER = struct.Struct("!QI")  # payload size, number of file descriptors
 _MAX_FDS = 64
@@ -51,6 +51,15 @@ _RECEIVED_FDS: list[int] = []
 # In a warm process: the socket to the parent, kept open for the process's
 # lifetime (the parent uses its end as the process's sentinel).
 _PARENT_SOCKET = None
+
+
+def warm_start_enabled() -> bool:
+    """Supported here and not switched off with ``JOBLIB_NO_WARM_START=1``.
+
+    The switch makes every loky worker start through loky's own launcher
+    (the plain path), e.g. to tell whether a problem comes from the warm start.
+    """
+    return warm_start_supported() and os.environ.get("JOBLIB_NO_WARM_START", "") in ("", "0")
 
 
 def warm_start_supported() -> bool:
@@ -190,7 +199,7 @@ def prestart_warm_processes(n: int, env: dict | None = None) -> None:
     worker no longer waits on the parent's import. Any failure simply leaves
     loky's workers to be started the usual way.
     """
-    if not warm_start_supported() or "loky.process_executor" in sys.modules:
+    if not warm_start_enabled() or "loky.process_executor" in sys.modules:
         return
     waiting = _waiting()
     try:

@@ -19,9 +19,14 @@ from multiprocessing import util
 from multiprocessing.context import set_spawning_popen
 
 from .loky_boot import (_SentFd, spawn_warm_process, take_warm_process, tracker_fd_slots,
-                        warm_start_supported)
+                        warm_start_enabled)
 
-__all__ = ["WARM_CONTEXT"]
+__all__ = ["WARM_CONTEXT", "FALLBACKS"]
+
+# One entry per worker launched by loky's own launcher because its start-up
+# data held a descriptor of a layout we do not know (a new loky version).
+# Users get working workers either way; tests/test_fast_paths.py fails on it.
+FALLBACKS: list = []
 
 
 class WarmPopen(LokyPopen):
@@ -107,6 +112,9 @@ class WarmLokyProcess(LokyProcess):
         try:
             return WarmPopen(process_obj)
         except _UnknownLayout:
+            FALLBACKS.append(process_obj.name)
+            util.debug("unknown loky start-up data layout: %s uses loky's launcher"
+                       % process_obj.name)
             return LokyPopen(process_obj)  # loky's own launcher, as usual
 
 
@@ -117,4 +125,5 @@ class WarmLokyContext(LokyContext):
 
 
 # One instance: loky's executor compares contexts when deciding on reuse.
-WARM_CONTEXT = WarmLokyContext() if warm_start_supported() else None
+# None (loky's default context) where unsupported or JOBLIB_NO_WARM_START=1.
+WARM_CONTEXT = WarmLokyContext() if warm_start_enabled() else None

@@ -48,7 +48,7 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
         # Forked children inherit the parent's garbage: collect it first.
         gc.collect()
         # Deferred: heavy imports only this (legacy) backend needs.
-        from ...pool import MemmappingPool
+        from ..memmapping.pool import MemmappingPool
         from .pool_watch import WorkerCrashWatcher
 
         self._pool = MemmappingPool(n_jobs, **kwargs)

@@ -92,7 +92,5 @@ def process_pool_guard(n_jobs, *, kind: str, nesting_level, in_main_thread: bool
 
 
 def _inside_loky_worker() -> bool:
-    import sys
-
     process_executor = sys.modules.get("loky.process_executor")
     return process_executor is not None and process_executor._CURRENT_DEPTH > 0

@@ -16,7 +16,6 @@ from .temp_folders import FILE_PERMISSIONS, TEMP_FOLDER_PREFIX
 
 __all__ = [
     "JOBLIB_MMAPS",
-    "add_maybe_unlink_finalizer",
     "is_temporary_memmap",
     "open_temporary_memmap",
     "unlink_file",
@@ -121,17 +120,6 @@ def is_temporary_memmap(filename: str | None) -> bool:
     if filename in JOBLIB_MMAPS:
         return True
     return os.path.basename(os.path.dirname(filename)).startswith(TEMP_FOLDER_PREFIX)
-
-
-def add_maybe_unlink_finalizer(memmap: Any) -> None:
-    """joblib 1.6 hook, kept for callers: does nothing here.
-
-    joblib 1.6 counted references to each temporary file in the resource
-    tracker and unlinked it when the last memmap was collected.  Here a
-    temporary file lives exactly as long as its context's folder, so there
-    is no per-file count to decrement (and telling the tracker about a file
-    it does not know would make it report an error).
-    """
 
 
 def unlink_file(filename: str) -> None:

@@ -1,0 +1,229 @@
+"""The package's layering, checked on the source (issue #17, item 5).
+
+Layers, bottom to top (docs/architecture.rst draws them):
+
+- base: disk, logger, multiprocessing probe, externals, atomic file writes;
+- hashing, persistence (compressor, _persist, numpy_pickle), stores
+  (_store, _store_backends), Memory (_memory, func_inspect, memory);
+- parallel core (_parallel, with the backend interface), memmapping
+  (_parallel/memmapping), backends (_parallel/backends);
+- the surface: joblib, joblib.parallel and the 1.6 compatibility shims.
+
+Rules checked here:
+
+1. A module-level import never points to a higher layer, nor across the
+   Memory/parallel stacks.
+2. Only surface modules import the compatibility shims (they are for users).
+3. A function-level import of a joblib module of another layer is listed
+   in ``DEFERRED`` with its reason (a cycle, or keeping ``import
+   joblib.parallel`` light for the warm start).
+
+When this test fails after your change: import from the module where the
+code lives, at module level; if that makes a cycle, the code is in the wrong
+layer (move it down) or, as a last resort, add a deferred import to
+``DEFERRED`` with a one-line reason.
+"""
+
+import ast
+import os
+
+import joblib
+
+ROOT = os.path.dirname(joblib.__file__)
+
+# Re-export files kept only for joblib 1.6's import paths.
+SHIMS = {
+    "joblib._dask",
+    "joblib._memmapping_reducer",
+    "joblib._parallel_backends",
+    "joblib._utils",
+    "joblib.backports",
+    "joblib.executor",
+    "joblib.numpy_pickle_utils",
+    "joblib.pool",
+}
+SURFACE = SHIMS | {"joblib", "joblib.parallel", "joblib.__main__"}
+
+# Layer of each module, by longest matching prefix.
+LAYER_OF_PREFIX = {
+    "joblib.disk": "base",
+    "joblib.logger": "base",
+    "joblib.testing": "base",
+    "joblib._multiprocessing_helpers": "base",
+    "joblib._cloudpickle_wrapper": "base",
+    "joblib.externals": "base",
+    "joblib._store.atomic": "base",  # a file-system primitive, used by dump too
+    "joblib._hashing": "hashing",
+    "joblib.hashing": "hashing",
+    "joblib.compressor": "persistence",
+    "joblib._persist": "persistence",
+    "joblib.numpy_pickle": "persistence",
+    "joblib.numpy_pickle_compat": "persistence",
+    "joblib._store": "stores",
+    "joblib._store_backends": "stores",
+    "joblib._memory": "memory",
+    "joblib.func_inspect": "memory",
+    "joblib.memory": "memory",
+    "joblib._parallel": "parallel_core",
+    "joblib._parallel.backends.base": "parallel_core",  # the backend interface
+    "joblib._parallel.backends.traceback_capture": "parallel_core",
+    "joblib._parallel.memmapping": "memmapping",
+    "joblib._parallel.backends": "backends",
+    "joblib._cli": "surface",
+}
+ALLOWED = {
+    "base": {"base"},
+    "hashing": {"base", "hashing"},
+    "persistence": {"base", "persistence"},
+    "stores": {"base", "persistence", "stores"},
+    "memory": {"base", "hashing", "persistence", "stores", "memory"},
+    "parallel_core": {"base", "parallel_core"},
+    "memmapping": {"base", "persistence", "parallel_core", "memmapping"},
+    "backends": {"base", "parallel_core", "memmapping", "backends"},
+}
+
+# Call-time accessors of the globals users patch at their 1.6 home (the
+# one upward reference the layering allows; see CONVENTIONS).
+ACCESSORS = {
+    ("joblib._memory.hooks", "joblib.memory"),
+    ("joblib._parallel.memmapping.temp_folders", "joblib._memmapping_reducer"),
+}
+
+# (importer, imported): why the import sits in a function.
+DEFERRED = {
+    **{pair: "call-time accessor of patchable globals" for pair in ACCESSORS},
+    ("joblib._parallel.backend_resolution", "importlib"): "call-time accessor of joblib.parallel's BACKENDS",
+    ("joblib._parallel.backends.base", "joblib._parallel.backends.sequential"): "cycle: they subclass the base",
+    ("joblib._parallel.backends.base", "joblib._parallel.backends.thread_pool"): "cycle: they subclass the base",
+    ("joblib._parallel.backends.dask_batch", "joblib._parallel.config"): "cycle while joblib.parallel initialises",
+    ("joblib._parallel.backends.loky_backend", "joblib._parallel.memmapping.executor"): "loads loky: not at import joblib.parallel",
+    ("joblib._parallel.backends.loky_boot", "joblib._parallel.tasks"): "runs in the warm worker before joblib is set up",
+    ("joblib._parallel.backends.mp_pool", "joblib._parallel.memmapping.pool"): "loads multiprocessing.pool: legacy backend only",
+    ("joblib._parallel.backends.mp_pool", "joblib._parallel.backends.pool_watch"): "loads multiprocessing: legacy backend only",
+    ("joblib._parallel.memmapping.array_files", "joblib._parallel.memmapping.mapping_cache"): "worker side only; loads multiprocessing",
+    ("joblib._parallel.memmapping.executor", "joblib._parallel.backends.loky_warm"): "loky's warm start, owned by the loky backend",
+    ("joblib._parallel.outcomes", "joblib._parallel.errors"): "errors loads multiprocessing: not at import joblib.parallel",
+    ("joblib._parallel.results", "joblib._parallel.errors"): "errors loads multiprocessing: not at import joblib.parallel",
+    ("joblib.numpy_pickle", "joblib._parallel.memmapping.array_files"): "1.6's load_temporary_memmap reaches the parallel layer",
+    ("joblib._parallel.backends.thread_workers", "joblib._parallel.workers.state"): "owned by the workers work (#16); no cycle",
+    ("joblib._memory.cached_call", "joblib._store_backends"): "owned by the Memory work (#17.1/17.2)",
+    ("joblib._store_backends", "joblib._store.messages"): "owned by the Memory work (#17.1/17.2)",
+    ("joblib._store_backends", "joblib.disk"): "owned by the Memory work (#17.1/17.2)",
+    ("joblib._store_backends", "joblib.numpy_pickle"): "owned by the Memory work (#17.1/17.2)",
+}
+
+
+def _modules():
+    found = {}
+    for folder, _, files in os.walk(ROOT):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, os.path.dirname(ROOT))[:-3].replace(os.sep, ".")
+            is_package = rel.endswith(".__init__")
+            found[rel[: -len(".__init__")] if is_package else rel] = (path, is_package)
+    return found
+
+
+MODULES = _modules()
+
+
+def _layer(module):
+    if module in SURFACE:
+        return "surface"
+    best = max((p for p in LAYER_OF_PREFIX if module == p or module.startswith(p + ".")),
+               key=len, default=None)
+    assert best is not None, "%s has no layer: add it to LAYER_OF_PREFIX" % module
+    return LAYER_OF_PREFIX[best]
+
+
+def _targets(module, is_package, node):
+    """The joblib modules (or the package) an import statement loads."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:
+        parts = module.split(".")
+        if not is_package:
+            parts = parts[:-1]
+        parts = parts[: len(parts) - (node.level - 1)]
+        base = ".".join(parts + ([node.module] if node.module else []))
+    else:
+        base = node.module
+    out = []
+    for alias in node.names:
+        sub = base + "." + alias.name
+        out.append(sub if sub in MODULES else base)
+    return out
+
+
+def _owning_module(name):
+    while name not in MODULES and "." in name:
+        name = name.rsplit(".", 1)[0]
+    return name
+
+
+def _imports(module):
+    """Yield ``(imported module, at module level?)`` for ``module``."""
+    path, is_package = MODULES[module]
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    deferred = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            deferred.update(id(n) for n in ast.walk(node)
+                            if isinstance(n, (ast.Import, ast.ImportFrom)))
+    type_checking = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            type_checking.update(id(n) for n in ast.walk(node))
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in type_checking:
+            continue
+        for target in _targets(module, is_package, node):
+            if target == "joblib" or target.startswith("joblib.") or target == "importlib":
+                yield _owning_module(target), id(node) not in deferred
+
+
+def test_every_module_has_a_layer():
+    for module in MODULES:
+        _layer(module)
+
+
+def test_module_level_imports_point_down():
+    wrong = []
+    for module in sorted(MODULES):
+        layer = _layer(module)
+        if layer == "surface":
+            continue
+        for target, top_level in _imports(module):
+            if top_level and target in MODULES and target != "joblib":
+                if _layer(target) not in ALLOWED[layer]:
+                    wrong.append("%s (%s) imports %s (%s)" % (module, layer, target, _layer(target)))
+    assert not wrong, "imports against the layering:\n" + "\n".join(wrong)
+
+
+def test_only_the_surface_imports_compatibility_shims():
+    wrong = [
+        "%s imports the compatibility module %s" % (module, target)
+        for module in sorted(MODULES) if module not in SURFACE
+        for target, _ in _imports(module)
+        if target in SHIMS and (module, target) not in ACCESSORS
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_deferred_imports_across_layers_have_a_reason():
+    # Deferred imports inside one layer (cycle breakers between sibling
+    # modules) are left to the layer's owners; across layers they hide the
+    # real dependencies, so each needs a reason.
+    unexplained = sorted(
+        "%s imports %s inside a function" % (module, target)
+        for module in MODULES if _layer(module) != "surface"
+        for target, top_level in _imports(module)
+        if not top_level and target in MODULES and target != "joblib"
+        and _layer(target) != _layer(module) and (module, target) not in DEFERRED
+    )
+    assert not unexplained, (
+        "move these imports to module level, or list them in DEFERRED with "
+        "the reason (cycle, import speed):\n" + "\n".join(unexplained)
+    )
