@@ -20,15 +20,9 @@ import warnings
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
-<<<<<<< HEAD
-from ._memory import reporting
-from ._memory.reporting import user_stacklevel as _user_stacklevel
-from ._store import item_io, size_index
-=======
 from ._store import messages as reporting
 from ._store.messages import user_stacklevel as _user_stacklevel
-from ._store import item_io
->>>>>>> main
+from ._store import item_io, size_index
 from ._store.atomic import concurrency_safe_rename
 from ._store.eviction import items_to_delete
 from ._store.file_lock import FileLock

@@ -23,16 +23,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-<<<<<<< HEAD
+from ..func_inspect import get_func_name
 from . import func_code, reporting, stats
 from .call_identity import func_identifier, identity_target
 from .options import DEFAULT_OPTIONS, FunctionOptions, Limits
-=======
-from ..func_inspect import get_func_name
-from . import func_code, reporting
-from .call_identity import func_identifier, identity_target
 from .results import MemorizedResult
->>>>>>> main
 
 __all__ = ["FunctionState", "PICKLED_FIELDS"]
 
