@@ -19,6 +19,7 @@ import warnings
 from typing import Any
 
 from ..func_inspect import get_func_code, get_func_name
+from .._store_backends import CacheWarning
 from ..hashing import hash as joblib_hash
 from . import hooks, reporting
 
@@ -198,8 +199,6 @@ def _read_stored(state) -> str | None:
 
 
 def _warn_garbage(state, why: str) -> None:
-    from .._store_backends import CacheWarning
-
     warnings.warn(
         "The stored code of %s (func_code.py) cannot be read: %s. It is "
         "treated as a change of the function: its cached results are "

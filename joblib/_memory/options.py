@@ -13,6 +13,9 @@ import datetime
 import numbers
 from typing import Any, Callable
 
+from .._hashing.algorithms import hash_factory
+from .._store.eviction import check_limits
+
 __all__ = ["FunctionOptions", "Limits", "DEFAULT_OPTIONS", "check_limits_args"]
 
 _UNSET: Any = object()
@@ -43,8 +46,6 @@ def _check_timeout(value) -> float | None:
 
 
 def _check_hash_name(value) -> str:
-    from .._hashing.algorithms import hash_factory
-
     hash_factory(value)  # ValueError listing the choices (1.6's wording first)
     return value
 
@@ -151,6 +152,4 @@ def check_limits_args(bytes_limit, items_limit, age_limit) -> Limits:
     TypeError, ValueError
         For a limit of the wrong type or a negative one.
     """
-    from .._store.eviction import check_limits
-
     return Limits(*check_limits(bytes_limit, items_limit, age_limit))

@@ -20,6 +20,9 @@ import json
 import os
 import threading
 
+from .._store.file_lock import FileLock
+from .._store.item_io import json_bytes, write_bytes_atomic
+
 __all__ = ["Counters", "counters_for", "function_stats", "memory_stats", "KEYS"]
 
 KEYS = ("hits", "misses", "stores", "failed_loads", "time_saved", "entries", "bytes")
@@ -129,9 +132,6 @@ def read_recorded(location: str) -> dict:
 
 
 def _merge(location: str, deltas: dict) -> None:
-    from .._store.file_lock import FileLock
-    from .._store.item_io import json_bytes, write_bytes_atomic
-
     with FileLock(os.path.join(location, STATS_FILE + ".lock"), timeout=5) as locked:
         if not locked:
             return  # counts are best effort; never hold up the exit
