@@ -153,6 +153,7 @@ def get_func_code(func: Callable) -> tuple[str, str | None, int]:
 
 def _clean_win_chars(string: str) -> str:
     """Quote the characters that Windows does not accept in file names."""
+    # deferred: only Windows-style paths need it
     from urllib.parse import quote
 
     for char in ("<", ">", "!", ":", "\\"):

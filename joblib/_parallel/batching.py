@@ -8,6 +8,7 @@ import operator
 
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
+    # deferred: ast is heavy; only pre_dispatch strings need it
     import ast
     from typing import Any, Callable
 
