@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from joblib import Memory, MemorizedResult
+from joblib import Memory, MemorizedResult, expires_after
 from joblib._store_backends import CacheWarning
 
 np = pytest.importorskip("numpy")
@@ -171,6 +171,14 @@ def test_validation_callback_and_metadata(store):
     )
     assert refuse(5, log) == 10 and refuse(5, log) == 10
     assert log == [5, 5, 5]
+    fresh = memory.cache(
+        double, ignore=["log"], cache_validation_callback=expires_after(hours=1)
+    )
+    expired = memory.cache(
+        double, ignore=["log"], cache_validation_callback=expires_after(seconds=-1)
+    )
+    assert fresh(5, log) == 10 and log == [5, 5, 5]
+    assert expired(5, log) == 10 and log == [5, 5, 5, 5]
 
 
 def test_reduce_size_evicts_least_recently_accessed(store):

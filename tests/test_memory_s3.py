@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import uuid
 
 import pytest
 
@@ -301,3 +302,96 @@ def test_object_store_benchmark_runs():
     lines = proc.stdout.splitlines()
     assert [line.split()[0] for line in lines[2:5]] == ["local", "file://", "s3"]
     assert "'LIST': 0" in lines[-1] and "'GET': 1" in lines[-1]
+
+
+@pytest.fixture
+def s3_auth(s3_server):
+    """Turn on moto's request authentication; yield a read-only user's keys."""
+    import boto3
+    from moto import settings
+    from moto.core.responses import ActionAuthenticatorMixin
+
+    iam = boto3.client(
+        "iam", endpoint_url=s3_server.endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+    name = "reader-%s" % uuid.uuid4().hex[:8]
+    iam.create_user(UserName=name)
+    bucket = "arn:aws:s3:::joblib-tests"
+    iam.put_user_policy(UserName=name, PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        # moto names the action of a HEAD of the bucket "s3:HeadBucket".
+        "Statement": [{"Effect": "Allow",
+                       "Action": ["s3:ListBucket", "s3:HeadBucket", "s3:GetObject"],
+                       "Resource": [bucket, bucket + "/*"]}],
+    }))
+    keys = iam.create_access_key(UserName=name)["AccessKey"]
+    previous = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    ActionAuthenticatorMixin.request_count = 0
+    try:
+        yield keys["AccessKeyId"], keys["SecretAccessKey"]
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
+
+
+@pytest.mark.parametrize("who", ["unknown key", "read-only user"])
+def test_permission_denied_is_a_clear_error_at_first_call(
+    s3_server, s3_auth, tmp_path, monkeypatch, who
+):
+    monkeypatch.chdir(tmp_path)
+    key, secret = s3_auth if who == "read-only user" else ("nobody", "nothing")
+    options = s3_server.storage_options(key=key, secret=secret)
+    f = Memory(s3_server.new_url(), verbose=0, storage_options=options).cache(
+        double, ignore=["log"]
+    )
+    with pytest.raises(PermissionError, match="permission denied"):
+        f(1, [])
+    # The read-only user passes the first check (it may read); the refused
+    # write of the function's code is the error.
+    assert f.store_backend._checked == (who == "read-only user")
+    assert os.listdir(tmp_path) == []
+
+
+def test_read_only_user_serves_hits_and_computes_misses(s3_server, url, s3_auth):
+    from moto import settings
+
+    log = []
+    # Seeded by a writer (authentication is on: a real user's keys are needed
+    # to write, so the writer seeds it with authentication off for a moment).
+    previous, settings.INITIAL_NO_AUTH_ACTION_COUNT = (
+        settings.INITIAL_NO_AUTH_ACTION_COUNT, float("inf"))
+    Memory(url, verbose=0, storage_options=s3_server.storage_options()).cache(
+        double, ignore=["log"])(1, log)
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
+    _FUNCTION_HASHES.clear()  # as a new process: the code is checked again
+    key, secret = s3_auth
+    options = s3_server.storage_options(key=key, secret=secret)
+    f = Memory(url, verbose=0, storage_options=options).cache(double, ignore=["log"])
+    assert f(1, log) == 2 and log == [1]
+    with pytest.warns(CacheWarning, match="Unable to cache"):
+        assert f(2, log) == 4
+    assert log == [1, 2] and not f.check_call_in_cache(2, log)
+
+
+def test_failed_deletion_of_a_rejected_entry_is_a_warning(s3_server, url):
+    log = []
+    memory = Memory(url, verbose=0, storage_options=s3_server.storage_options())
+    f = memory.cache(double, ignore=["log"], cache_validation_callback=lambda m: False)
+    f(1, log)
+
+    def gate(environ):
+        deleting = environ["REQUEST_METHOD"] == "DELETE" or (
+            environ["REQUEST_METHOD"] == "POST"
+            and "delete" in environ.get("QUERY_STRING", "")
+        )
+        if deleting:
+            raise RuntimeError("the server fails deletions")
+
+    s3_server.gate = gate
+    try:
+        with pytest.warns(CacheWarning, match="Could not delete the cache entry"):
+            assert f(1, log) == 2
+    finally:
+        s3_server.gate = None
+    assert log == [1, 1]

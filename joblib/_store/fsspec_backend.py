@@ -230,13 +230,26 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         except FileNotFoundError:
             return False
         except Exception as exc:  # transient: the call is computed instead
-            _warn_read_failure(self._url(call_id), exc)
+            _warn_cache(
+                "Could not read the cache entry %r (%s: %s); the result is "
+                "computed again." % (self._url(call_id), type(exc).__name__, exc)
+            )
             return False
         return True
 
     def clear_item(self, call_id):
-        """Delete the entry of ``call_id``, if any."""
-        self._remove(self._path(call_id))
+        """Delete the entry of ``call_id``, if any.
+
+        Called when a validation callback rejects an entry: a failure to
+        delete is a warning, the call computes its result anyway.
+        """
+        try:
+            self._remove(self._path(call_id))
+        except Exception as exc:
+            _warn_cache(
+                "Could not delete the cache entry %r (%s: %s); the result is "
+                "computed again." % (self._url(call_id), type(exc).__name__, exc)
+            )
 
     def get_item_info(self, call_id):
         """Return ``{'location': URL}`` of the entry of ``call_id``."""
@@ -381,10 +394,5 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         return '{}(location="{}")'.format(type(self).__name__, self.location)
 
 
-def _warn_read_failure(url: str, exc: BaseException) -> None:
-    warnings.warn(
-        "Could not read the cache entry %r (%s: %s); the result is computed "
-        "again." % (url, type(exc).__name__, exc),
-        CacheWarning,
-        stacklevel=reporting.user_stacklevel(),
-    )
+def _warn_cache(message: str) -> None:
+    warnings.warn(message, CacheWarning, stacklevel=reporting.user_stacklevel())
