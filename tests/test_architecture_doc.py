@@ -41,14 +41,3 @@ def test_named_module_or_object_exists(name):
 @pytest.mark.parametrize("path", FILES)
 def test_named_file_exists(path):
     assert os.path.exists(os.path.join(ROOT, path)), path
-
-
-def test_every_package_of_joblib_is_on_the_page():
-    # A new implementation package must find its place in the layers.
-    packages = sorted(
-        os.path.relpath(folder, ROOT).replace(os.sep, ".")
-        for folder, _, files in os.walk(os.path.join(ROOT, "joblib"))
-        if "__init__.py" in files and "__pycache__" not in folder
-    )
-    missing = [p for p in packages if p not in NAMES and p != "joblib"]
-    assert not missing, "add to docs/architecture.rst: %s" % missing
