@@ -56,6 +56,7 @@ _LAZY_NAMES = {
     "register_hash": "hashing",  # beyond joblib 1.6 (not in __all__)
     # beyond joblib 1.6 (not in __all__): see docs/workers.rst
     "worker_state": "_parallel.workers.state",
+    "broadcast": "_parallel.workers.broadcast",
     "Logger": "logger",
     "PrintTime": "logger",
     "dump": "numpy_pickle",

@@ -383,3 +383,9 @@ def format_call(func: Callable, args, kwargs, object_name: str = "Memory") -> st
     """
     path, signature = format_signature(func, *args, **kwargs)
     return "%s\n[%s] Calling %s...\n%s" % (80 * "_", object_name, path, signature)
+
+# The field names of inspect.getfullargspec's result, as 1.6 exposed them.
+full_argspec_fields = (
+    "args varargs varkw defaults kwonlyargs kwonlydefaults annotations"
+)
+full_argspec_type = inspect.FullArgSpec

@@ -438,3 +438,6 @@ def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
     JOBLIB_MMAPS.add(obj.filename)
     return obj
 
+# Names joblib 1.6 imported into this module, still imported from here.
+from ._persist.array_io import make_memmap  # noqa: E402,F401
+from .numpy_pickle_utils import BUFFER_SIZE  # noqa: E402,F401

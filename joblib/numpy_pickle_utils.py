@@ -47,3 +47,5 @@ def _read_bytes(fp, size, error_template="ran out of data"):
             % (error_template, size, len(data))
         )
     return data
+
+xrange = range  # 1.6 name, kept for importers

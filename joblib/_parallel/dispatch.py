@@ -59,6 +59,8 @@ class CallState:
         self.n_total = self.n_tasks
         self.start_time = parallel._start_time
         self.reducer_callback: Callable | None = None
+        self.broadcast_context = _broadcast_context(parallel, self.backend,
+                                                    self.call_id)
         self.progress_sink = progress_sink
         self._requests = 0
         self._pumping = False
@@ -138,9 +140,12 @@ class CallState:
         # One nested backend per batch: thread workers share objects, and
         # two tasks must not drive the same backend instance concurrently.
         nested = self.backend.get_nested_backend
+        context = self.broadcast_context
         for i in range(0, len(tasks), size):
-            self.ready_batches.append(BatchedCalls(
-                tasks[i:i + size], nested(), self.reducer_callback, None))
+            batch = BatchedCalls(tasks[i:i + size], nested(), self.reducer_callback, None)
+            if context is not None:
+                batch.broadcast_context = context
+            self.ready_batches.append(batch)
         return True
 
     def _input_exhausted(self) -> None:
@@ -230,3 +235,13 @@ class CallState:
     @property
     def has_iterator(self) -> bool:
         return self.original_iterator is not None
+
+
+def _broadcast_context(parallel: Any, backend: Any, call_id: str) -> tuple | None:
+    """What :func:`joblib.broadcast` handles need to write their files, for
+    backends that send them as files (``broadcast_via_files``)."""
+    if not getattr(backend, "broadcast_via_files", False):
+        return None
+    kwargs = getattr(parallel, "_backend_kwargs", {})
+    return (call_id, kwargs.get("temp_folder"), kwargs.get("max_nbytes", 1e6),
+            kwargs.get("mmap_mode", "r"))

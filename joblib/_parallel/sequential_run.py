@@ -12,12 +12,15 @@ if TYPE_CHECKING:
 
 from .dispatch import CallState
 from .progress import emit_events
+from .workers.broadcast import LIVE_HANDLES, resolve_handles
 
 __all__ = ["run_sequential"]
 
 
 def run_sequential(parallel: Any, iterable: Iterable, sink: Callable | None):
     """Run the tasks of ``iterable`` in the caller; list or generator."""
+    if LIVE_HANDLES:  # joblib.broadcast handles: the tasks get their objects
+        iterable = ((f, resolve_handles(a), resolve_handles(k)) for f, a, k in iterable)
     call = CallState(parallel, 1, parallel._lock, True, sink)
     parallel._call = call
     batch_size = parallel._get_batch_size()
