@@ -434,4 +434,4 @@ def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
 
 # Names joblib 1.6 imported into this module, still imported from here.
 from ._persist.array_io import make_memmap  # noqa: E402,F401
-from .numpy_pickle_utils import BUFFER_SIZE  # noqa: E402,F401
+from ._persist.file_io import BUFFER_SIZE  # noqa: E402,F401

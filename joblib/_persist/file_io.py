@@ -20,6 +20,7 @@ __all__ = [
 ]
 
 IO_BUFFER_SIZE = 1024**2
+BUFFER_SIZE = 2**18  # joblib 1.6's read block size, a public name of its numpy_pickle(_utils)
 MMAP_MODES = (None, "r+", "r", "w+", "c")
 # numpy.memmap's long names, accepted as joblib 1.6 accepts them.
 _MMAP_LONG_NAMES = {"readonly": "r", "readwrite": "r+", "write": "w+", "copyonwrite": "c"}
