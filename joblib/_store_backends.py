@@ -514,3 +514,8 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
                 if attempt + 1 == _WRITE_ATTEMPTS:
                     raise
                 create_directory(os.path.dirname(path))
+
+# Names joblib 1.6 imported into this module, still imported from here.
+from . import numpy_pickle  # noqa: E402,F401
+from .disk import memstr_to_bytes, mkdirp, rm_subdirs  # noqa: E402,F401
+from .logger import format_time  # noqa: E402,F401

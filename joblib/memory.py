@@ -391,3 +391,10 @@ class Memory(Logger):
         state = self.__dict__.copy()
         state["timestamp"] = None
         return state
+
+# Names joblib 1.6 imported into this module, still imported from here.
+from . import hashing  # noqa: E402,F401
+from .func_inspect import (  # noqa: E402,F401
+    filter_args, format_call, format_signature, get_func_code,
+)
+from .logger import format_time, pformat  # noqa: E402,F401
