@@ -152,22 +152,16 @@ class NumpyArrayWrapper:
 def _nested_unpickler(unpickler):
     """Unpickler for an object array's nested stream, same restrictions.
 
-    An instance of the caller's own class is used so that a subclass that
-    restricts ``find_class`` also restricts the nested stream.
+    A fresh unpickler (the nested stream has its own stack and memo) whose
+    ``find_class`` is the outer unpickler's own, bound to that instance: a
+    subclass's override, its instance state, or a ``find_class`` assigned
+    on the instance all apply to the objects inside the array (a security
+    property joblib 1.6 has).
     """
-    cls = type(unpickler)
-    try:
-        return cls(
-            unpickler.filename,
-            unpickler.file_handle,
-            unpickler.ensure_native_byte_order,
-            mmap_mode=None,
-        )
-    except TypeError:
-        # A subclass with another constructor: keep its find_class anyway.
-        inner = Unpickler(unpickler.file_handle)
-        inner.find_class = unpickler.find_class
-        return inner
+    inner = Unpickler(unpickler.file_handle)
+    inner.find_class = unpickler.find_class
+    inner.dispatch = _OpcodeTable(Unpickler.dispatch)
+    return inner
 
 
 class NumpyPickler(Pickler):
@@ -438,3 +432,6 @@ def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
     JOBLIB_MMAPS.add(obj.filename)
     return obj
 
+# Names joblib 1.6 imported into this module, still imported from here.
+from ._persist.array_io import make_memmap  # noqa: E402,F401
+from ._persist.file_io import BUFFER_SIZE  # noqa: E402,F401

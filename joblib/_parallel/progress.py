@@ -160,6 +160,8 @@ class _TextBar:
 
     def __call__(self, event: ProgressEvent) -> None:
         now = time.monotonic()
+        if event.n_total is not None:  # a generator input just ran out
+            self.total = event.n_total
         if event.n_completed == self.total:
             self._draw(event, final=True)
         elif now - self._last_draw >= 0.1:
@@ -192,6 +194,9 @@ class _TqdmBar:
         self._bar = tqdm_class(total=total, desc="Parallel", unit="task")
 
     def __call__(self, event: ProgressEvent) -> None:
+        if self._bar.total is None and event.n_total is not None:
+            self._bar.total = event.n_total  # a generator input just ran out
+            self._bar.refresh()
         self._bar.update(1)
 
     def close(self) -> None:

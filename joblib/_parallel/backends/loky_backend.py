@@ -42,6 +42,7 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
     # Loky has its own context; leaving multiprocessing's out also keeps the
     # reusable executor's reuse test stable across calls.
     uses_mp_context = False
+    broadcast_via_files = True
     _workers = None
 
     def configure(self, n_jobs=1, parallel=None, prefer=None, require=None,

@@ -26,6 +26,7 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
 
     supports_retrieve_callback = True
     supports_return_generator = False
+    broadcast_via_files = True
     _watcher = None
 
     def effective_n_jobs(self, n_jobs) -> int:
