@@ -128,7 +128,7 @@ class BatchedCalls:
         # for tiny tasks, and the nested backend is already resolved.
         set_config({**previous, "backend": self._backend, "n_jobs": self._n_jobs})
         items = self.items
-        if LIVE_HANDLES:  # broadcast handles exist: not pickled, so unwrap
+        if LIVE_HANDLES[0]:  # broadcast handles exist: not pickled, so unwrap
             items = [(f, resolve_handles(a), resolve_handles(k)) for f, a, k in items]
         try:
             return [func(*args, **kwargs) for func, args, kwargs in items]
