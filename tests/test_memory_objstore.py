@@ -242,6 +242,9 @@ def test_memory_pickles_with_its_store(store):
     f(4, log)
     clone = pickle.loads(pickle.dumps(f))
     assert clone(4, log) == 8 and log == [4]
+    clone = pickle.loads(pickle.dumps(f))  # first use: a deletion
+    clone.clear(warn=False)
+    assert not f.check_call_in_cache(4, log)
     assert repr(pickle.loads(pickle.dumps(memory))) == repr(memory)
 
 

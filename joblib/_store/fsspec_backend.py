@@ -129,8 +129,6 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         credentials, a refused permission or an unreachable endpoint into a
         clear error; later failures are treated as transient.
         """
-        if getattr(self, "_fs", None) is None:
-            self._connect()
         if not self._checked:
             try:
                 if self._local or self._root.startswith("/"):
@@ -149,6 +147,10 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         for name in ("_fs", "_root", "_checked", "_local", "_cat_kwargs"):
             state.pop(name, None)
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._connect()  # no request: the first use checks the store
 
     # Paths.
 
