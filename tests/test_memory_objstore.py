@@ -189,6 +189,11 @@ def test_reduce_size_evicts_least_recently_accessed(store):
         f(x, log)
         wait_next_second(store)
     f(1, log)  # a hit: 1 becomes the most recently used
+    items = memory.store_backend.get_items()
+    location = memory.store_backend.location
+    assert len(items) == 3 and all(
+        i.path.startswith(location + os.sep + f.func_id) for i in items
+    )
     memory.reduce_size(items_limit=2)
     assert [f.check_call_in_cache(x, log) for x in (1, 2, 3)] == [True, False, True]
     memory.reduce_size(bytes_limit=0)

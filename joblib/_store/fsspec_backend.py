@@ -324,7 +324,8 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
 
     def get_items(self):
         """Every entry with its size and last access (one recursive listing)."""
-        return support.list_items(self._ready(), self._root, CacheItemInfo)
+        fs = self._ready()
+        return support.list_items(fs, self._root, self.location, CacheItemInfo)
 
     # The primitives of StoreBackendBase, on fsspec paths.
 
