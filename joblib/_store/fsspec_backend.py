@@ -101,8 +101,8 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
                 % (storage_options, type(storage_options).__name__)
             )
         self.storage_options = storage_options
-        self.access_resolution = options.pop(
-            "access_resolution", _DEFAULT_ACCESS_RESOLUTION
+        self.access_resolution = _check_resolution(
+            options.pop("access_resolution", _DEFAULT_ACCESS_RESOLUTION)
         )
         if options:
             raise TypeError(
@@ -395,6 +395,17 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
 
     def __repr__(self):
         return '{}(location="{}")'.format(type(self).__name__, self.location)
+
+
+def _check_resolution(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(
+            "access_resolution should be a number of seconds >= 0 or None, got "
+            "%r (type %s)" % (value, type(value).__name__)
+        )
+    return float(value)
 
 
 def _warn_cache(message: str) -> None:
