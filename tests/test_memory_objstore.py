@@ -269,3 +269,20 @@ def test_folder_names_with_glob_characters(kind, tmp_path, request):
     assert store.dump_item(call_id, 3)
     memory.clear(warn=False)
     assert not store.contains_item(call_id)
+
+
+@pytest.mark.parametrize("kind", ["memory", "file", "s3"])
+def test_reduce_size_keeps_the_entries_just_written(kind, tmp_path, request):
+    # S3 keeps times to the second: entries written within one second must
+    # still be evicted oldest first, never the one just written. (The local
+    # store orders by access times as joblib 1.6 does.)
+    server = request.getfixturevalue("s3_server") if kind == "s3" else None
+    store = Store(kind, tmp_path, server)
+    log = []
+    memory = store.memory()
+    f = memory.cache(double, ignore=["log"])
+    for x in range(6):
+        f(x, log)
+    memory.reduce_size(items_limit=3)
+    assert [f.check_call_in_cache(x, log) for x in range(6)] == [False] * 3 + [True] * 3
+    store.cleanup()

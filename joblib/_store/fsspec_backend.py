@@ -25,6 +25,7 @@ which ``reduce_size`` reads for its least-recently-used order.
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import pickle
@@ -51,7 +52,8 @@ from .layout import check_relative
 __all__ = ["FsspecStoreBackend"]
 
 _DEFAULT_ACCESS_RESOLUTION = 3600.0
-# (location, call_id) -> time this process last recorded an access (bounded).
+# entry URL -> time (time.time()) of this process' last write or recorded
+# access of the entry (bounded).
 _recent_access: dict = {}
 _RECENT_ACCESS_MAX = 4096
 _mmap_warned: set = set()
@@ -325,7 +327,10 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
     def get_items(self):
         """Every entry with its size and last access (one recursive listing)."""
         fs = self._ready()
-        return support.list_items(fs, self._root, self.location, CacheItemInfo)
+        items = support.list_items(fs, self._root, self.location, CacheItemInfo)
+        # Object stores keep times to the second: the accesses this process
+        # knows of are more precise (a just-written entry is the newest).
+        return [_with_known_access(item) for item in items]
 
     # The primitives of StoreBackendBase, on fsspec paths.
 
@@ -366,15 +371,15 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
     def _remember_access(self, call_id) -> None:
         if len(_recent_access) >= _RECENT_ACCESS_MAX:
             _recent_access.clear()
-        _recent_access[(self.location, tuple(call_id))] = time.monotonic()
+        _recent_access[self._url(call_id)] = time.time()
 
     def _record_access(self, fs, call_id) -> None:
         """Write the entry's access marker, at most once per resolution."""
         resolution = self.access_resolution
         if resolution is None:
             return
-        last = _recent_access.get((self.location, tuple(call_id)))
-        if last is not None and time.monotonic() - last < resolution:
+        last = _recent_access.get(self._url(call_id))
+        if last is not None and abs(time.time() - last) < resolution:
             return
         self._remember_access(call_id)
         try:
@@ -395,6 +400,14 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
 
     def __repr__(self):
         return '{}(location="{}")'.format(type(self).__name__, self.location)
+
+
+def _with_known_access(item):
+    known = _recent_access.get(item.path)
+    if known is None:
+        return item
+    known = datetime.datetime.fromtimestamp(known)
+    return item._replace(last_access=max(known, item.last_access))
 
 
 def _check_resolution(value):
