@@ -10,7 +10,8 @@ kept), and the file is loaded back and checked.
     python examples/compressors_comparison.py --size-mb 50 --repeat 3
 
 The table in the "Persistence" page of the documentation was produced by
-this script.  The lz4 row needs ``pip install lz4``.
+this script.  The lz4 rows need ``pip install lz4``, the zstd rows Python
+3.14 or ``pip install "joblib[zstd]"``.
 """
 
 import argparse
@@ -35,6 +36,9 @@ CHOICES = [
     ("xz, level 3", ("xz", 3)),
     ("lz4, level 1", ("lz4", 1)),
     ("lz4, level 3", ("lz4", 3)),
+    ("zstd, level 1", ("zstd", 1)),
+    ("zstd, level 3", ("zstd", 3)),
+    ("zstd, level 9", ("zstd", 9)),
 ]
 
 
@@ -65,11 +69,14 @@ def measure(data, compress, path, repeat):
     return size, dump_s, load_s
 
 
-def lz4_available():
+def available(method):
+    """Whether the compressor's package is installed (lz4, zstd)."""
+    from joblib.compressor import _COMPRESSORS
+
     try:
-        import lz4  # noqa: F401
-    except ImportError:
-        return False
+        _COMPRESSORS[method]._check_versions()
+    except (ValueError, AttributeError):
+        return not hasattr(_COMPRESSORS[method], "_check_versions")
     return True
 
 
@@ -86,8 +93,9 @@ def main():
     folder = tempfile.mkdtemp(prefix="joblib_compressors_")
     try:
         for label, compress in CHOICES:
-            if label.startswith("lz4") and not lz4_available():
-                print("%-15s (skipped: lz4 is not installed)" % label)
+            method = compress[0] if isinstance(compress, tuple) else None
+            if method is not None and not available(method):
+                print("%-15s (skipped: %s is not installed)" % (label, method))
                 continue
             path = os.path.join(folder, "data.joblib")
             size, dump_s, load_s = measure(data, compress, path, args.repeat)

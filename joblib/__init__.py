@@ -46,6 +46,8 @@ _LAZY_NAMES = {
     "parallel_config": "parallel",
     "parallel_backend": "parallel",
     "register_parallel_backend": "parallel",
+    "TaskTimeoutError": "_parallel.fault_tolerance.errors",
+    "ParallelCancelledError": "_parallel.fault_tolerance.errors",
     "wrap_non_picklable_objects": "_cloudpickle_wrapper",
     "ParallelBackendBase": "_parallel_backends",
     "StoreBackendBase": "_store_backends",
@@ -54,6 +56,7 @@ _LAZY_NAMES = {
     "register_hash": "hashing",  # beyond joblib 1.6 (not in __all__)
     # beyond joblib 1.6 (not in __all__): see docs/workers.rst
     "worker_state": "_parallel.workers.state",
+    "broadcast": "_parallel.workers.broadcast",
     "Logger": "logger",
     "PrintTime": "logger",
     "dump": "numpy_pickle",
@@ -74,6 +77,8 @@ __all__ = [
     "cpu_count",
     "effective_n_jobs",
     "wrap_non_picklable_objects",
+    "TaskTimeoutError",
+    "ParallelCancelledError",
     # Context to change the backend globally
     "parallel_config",
     "parallel_backend",

@@ -336,3 +336,6 @@ def _register_builtin_compressors() -> None:
 
 
 _register_builtin_compressors()
+
+# joblib 1.6 imported it here; downstream code reads it from this path.
+from ._versions import LooseVersion  # noqa: E402,F401

@@ -152,22 +152,16 @@ class NumpyArrayWrapper:
 def _nested_unpickler(unpickler):
     """Unpickler for an object array's nested stream, same restrictions.
 
-    An instance of the caller's own class is used so that a subclass that
-    restricts ``find_class`` also restricts the nested stream.
+    A fresh unpickler (the nested stream has its own stack and memo) whose
+    ``find_class`` is the outer unpickler's own, bound to that instance: a
+    subclass's override, its instance state, or a ``find_class`` assigned
+    on the instance all apply to the objects inside the array (a security
+    property joblib 1.6 has).
     """
-    cls = type(unpickler)
-    try:
-        return cls(
-            unpickler.filename,
-            unpickler.file_handle,
-            unpickler.ensure_native_byte_order,
-            mmap_mode=None,
-        )
-    except TypeError:
-        # A subclass with another constructor: keep its find_class anyway.
-        inner = Unpickler(unpickler.file_handle)
-        inner.find_class = unpickler.find_class
-        return inner
+    inner = Unpickler(unpickler.file_handle)
+    inner.find_class = unpickler.find_class
+    inner.dispatch = _OpcodeTable(Unpickler.dispatch)
+    return inner
 
 
 class NumpyPickler(Pickler):
@@ -348,9 +342,8 @@ def dump(value, filename, compress=0, protocol=None):
 def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None):
     """Reconstruct a Python object from a file written by :func:`dump`.
 
-    .. warning::
-       ``load`` unpickles, and unpickling can run arbitrary code: never load
-       a file that does not come from a source you trust.
+    .. warning:: Unpickling can run arbitrary code: load a file from a
+       source you do not trust only with ``trusted=[...]``.
 
     Parameters
     ----------
@@ -365,13 +358,9 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
         Byte-swap arrays to the host's byte order; "auto" means
         ``mmap_mode is None``. True together with a ``mmap_mode`` is an error.
     trusted : list or None, default None
-        None: plain pickle, which runs whatever code the file names (joblib
-        1.6's behaviour). A list (possibly empty) switches to the restricted
-        mode: the file is scanned first and may only construct numpy arrays,
-        dtypes and scalars, builtin containers and scalars, and the classes
-        and functions listed, as dotted names (``"pkg.mod.Class"``,
-        ``"pkg.*"``), objects, or presets (``"numpy"``, ``"sklearn"``). See
-        :ref:`safe_loading`.
+        None: full pickle (joblib 1.6). A list, even empty: restricted mode,
+        building only numpy and builtin data and the classes and functions
+        listed (names, ``"pkg.*"``, objects, presets): :ref:`safe_loading`.
 
     Returns
     -------
@@ -381,22 +370,19 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
     Raises
     ------
     ValueError
-        Invalid ``mmap_mode``, or ``ensure_native_byte_order=True`` with a
-        ``mmap_mode``.
+        Invalid ``mmap_mode``, or ``ensure_native_byte_order=True`` with one.
     FileNotFoundError, IsADirectoryError
         The path does not name a file.
     pickle.UnpicklingError, EOFError
         The file is corrupted, truncated or not a joblib file.
     UntrustedTypesError
-        With ``trusted``: the file needs globals that were not allowed (all
-        of them are listed); nothing from the file was run.
+        With ``trusted``: every global not allowed is listed; nothing ran.
 
     Examples
     --------
     >>> import os, tempfile
     >>> from joblib import dump, load
-    >>> path = os.path.join(tempfile.mkdtemp(), "obj.pkl")
-    >>> _ = dump([1, 2, 3], path)
+    >>> path = dump([1, 2, 3], os.path.join(tempfile.mkdtemp(), "obj.pkl"))[0]
     >>> load(path)
     [1, 2, 3]
     >>> load(path, mmap_mode="rw")  # doctest: +ELLIPSIS
@@ -446,3 +432,6 @@ def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
     JOBLIB_MMAPS.add(obj.filename)
     return obj
 
+# Names joblib 1.6 imported into this module, still imported from here.
+from ._persist.array_io import make_memmap  # noqa: E402,F401
+from ._persist.file_io import BUFFER_SIZE  # noqa: E402,F401

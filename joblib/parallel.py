@@ -185,6 +185,18 @@ def register_parallel_backend(name: str, factory: Callable,
         DEFAULT_BACKEND = name
 
 
+def _fault_options(retries: Any, retry_on: Any, retry_delay: Any,
+                   task_timeout: Any, on_error: Any) -> Any:
+    """None for 1.6's behaviour, else the checked fault-tolerance settings
+    (their module is only imported then: plain calls never pay for it)."""
+    if (retries == 0 and retry_on == () and retry_delay == 0
+            and task_timeout is None and on_error == "raise"):
+        return None
+    from ._parallel.fault_tolerance.options import FaultOptions
+
+    return FaultOptions(retries, retry_on, retry_delay, task_timeout, on_error)
+
+
 class _CallAttribute:
     """Exposes an attribute of the running call (1.6 kept them on Parallel)."""
 
@@ -285,7 +297,9 @@ class Parallel(Logger):
                  mmap_mode=default_parallel_config["mmap_mode"],
                  prefer=default_parallel_config["prefer"],
                  require=default_parallel_config["require"],
-                 *, progress=False, **backend_kwargs):
+                 *, progress=False, retries=0, retry_on=(), retry_delay=0,
+                 task_timeout=None, on_error="raise", forward_logs=False,
+                 **backend_kwargs):
         super().__init__()
         check_return_as(return_as)
         self.return_as = return_as
@@ -297,6 +311,7 @@ class Parallel(Logger):
         self.timeout = timeout
         self.pre_dispatch = pre_dispatch
         self.progress = progress
+        self.forward_logs = bool(forward_logs)
         self._backend_kwargs = collect_backend_kwargs(
             backend_kwargs, config,
             _initial_context(),
@@ -305,9 +320,17 @@ class Parallel(Logger):
             require=require, verbose=verbose)
         self._backend = self._resolve_backend(backend, active)
         self.n_jobs = resolve_n_jobs(n_jobs, config, self._backend)
+        self.retries, self.retry_on, self.retry_delay = retries, retry_on, retry_delay
+        self.task_timeout, self.on_error = task_timeout, on_error
+        self._fault = _fault_options(retries, retry_on, retry_delay,
+                                     task_timeout, on_error)
+        # A fault-tolerant call runs its own workers: any return_as works.
         check_consistency(self._backend, require, batch_size, return_as,
-                          isinstance(self._backend, SequentialBackend))
+                          isinstance(self._backend, SequentialBackend)
+                          or self._fault is not None)
         self.batch_size = batch_size
+        self._scheduler = None
+        self._caller_thread = None
         self._lock = threading.RLock()
         self._running = self._managed_backend = self._calling = False
         self._id = os.urandom(16).hex()
@@ -361,12 +384,23 @@ class Parallel(Logger):
                 "be used.".format(self._backend.__class__.__name__, self.timeout))
         return n_jobs
 
+    def _no_worker(self) -> None:
+        """The backend reports 0 workers: nothing could run, fail (1.6)."""
+        if not self._managed_backend:
+            self._backend.terminate()
+        raise RuntimeError("%s has no active worker." % self._backend.__class__.__name__)
+
     def _effective_n_jobs(self) -> int:
         if self._backend:
             return self._backend.effective_n_jobs(self.n_jobs)
         return 1
 
     def _terminate_and_reset(self) -> None:
+        if self.forward_logs:
+            # The call's worker records are in the listener's socket by now.
+            from ._parallel.workers.log_forward import drain
+
+            drain()
         if self._calling and hasattr(self._backend, "stop_call"):
             self._backend.stop_call()
         self._calling = False
@@ -401,6 +435,9 @@ class Parallel(Logger):
     def __call__(self, iterable: Iterable):
         """Run the ``delayed`` calls of ``iterable``; see ``return_as``."""
         self._reset_run_tracking()
+        self._caller_thread = threading.get_ident()
+        if self._fault is not None:
+            return self._run_fault_tolerant(iterable)
         try:
             self.n_tasks = len(iterable) if hasattr(iterable, "__len__") else None
             self._start_time = time.time()
@@ -408,6 +445,8 @@ class Parallel(Logger):
                 n_jobs = self._effective_n_jobs()
             else:
                 n_jobs = self._initialize_backend()
+            if n_jobs == 0:
+                self._no_worker()
             sink = make_progress_sink(self.progress, self.n_tasks)
             if n_jobs == 1 and self._backend_kwargs.get("initializer") is not None:
                 # No worker: the set-up runs once per call, in the caller.
@@ -454,6 +493,37 @@ class Parallel(Logger):
             results.extend(batch)
         return results
 
+    def _run_fault_tolerant(self, iterable: Iterable):
+        from ._parallel.fault_tolerance.run import run_fault_tolerant
+
+        try:
+            self.n_tasks = len(iterable) if hasattr(iterable, "__len__") else None
+            self._start_time = time.time()
+            sink = make_progress_sink(self.progress, self.n_tasks)
+            return run_fault_tolerant(self, iterable, sink)
+        except BaseException:
+            self._running = False
+            raise
+
+    def cancel(self) -> None:
+        """Stop the running call of this object: it raises
+        :class:`joblib.ParallelCancelledError` within a second.
+
+        Callable from another thread or from a signal handler.  No further
+        task starts; worker processes running tasks are stopped and the
+        call's temporary folders removed.  Threads cannot be stopped: their
+        running tasks finish in the background.  Does nothing when no call
+        is running.
+
+        Examples
+        --------
+        >>> from joblib import Parallel
+        >>> Parallel(n_jobs=2).cancel()  # nothing running: no effect
+        """
+        from ._parallel.fault_tolerance.cancel import cancel_call
+
+        cancel_call(self)
+
     # -- 1.6 public helpers ---------------------------------------------
     def dispatch_next(self) -> None:
         """Dispatch one more batch of tasks (called on batch completion)."""
@@ -468,9 +538,13 @@ class Parallel(Logger):
             return self._backend.compute_batch_size()
         return self.batch_size
 
-    def _print(self, msg: str) -> None:
+    def _print(self, msg: str, level: int | None = None) -> None:
+        """Progress output (if verbose): stderr, and the ``joblib`` logger
+        at ``level`` (default: DEBUG for batch-size changes, else INFO)."""
         if self.verbose:
-            write_message(str(self), msg, self.verbose)
+            if level is None:
+                level = 10 if msg.startswith("Batch computation too") else 20
+            write_message(str(self), msg, self.verbose, level)
 
     def print_progress(self) -> None:
         """Print a progress line, more or less often depending on ``verbose``."""
@@ -496,6 +570,10 @@ def __getattr__(name: str) -> Any:
         from . import _multiprocessing_helpers
 
         return _multiprocessing_helpers.mp
+    if name in ("TaskTimeoutError", "ParallelCancelledError"):
+        from ._parallel.fault_tolerance import errors
+
+        return getattr(errors, name)
     if name == "TimeoutError":
         # 1.6 raised (and exported) multiprocessing's; ours subclasses it.
         from multiprocessing import TimeoutError

@@ -21,6 +21,7 @@ TOP_LEVEL = [
     "parallel_config", "parallel_backend", "ParallelBackendBase",
     "StoreBackendBase", "register_compressor", "register_parallel_backend",
     "register_store_backend", "PrintTime", "Logger", "hash", "dump", "load",
+    "TaskTimeoutError", "ParallelCancelledError",
 ]
 
 SEMI_PUBLIC = {

@@ -49,11 +49,18 @@ class CallState:
         self.n_dispatched_batches = self.n_dispatched_tasks = 0
         self.n_completed_tasks = self.nb_consumed = 0
         self.iterating = self.aborting = self.aborted = self.exception = False
+        self.cancelled = False  # set by Parallel.cancel()
         self.original_iterator: Iterator | None = None
         self.pre_dispatch_amount = 0
         self.n_tasks = parallel.n_tasks
+        # The total given to progress events: known from the start for a
+        # sized input, else once the input is exhausted.  (``n_tasks`` stays
+        # as it was: the verbose lines' layout depends on it, as in 1.6.)
+        self.n_total = self.n_tasks
         self.start_time = parallel._start_time
         self.reducer_callback: Callable | None = None
+        self.broadcast_context = _broadcast_context(parallel, self.backend,
+                                                    self.call_id)
         self.progress_sink = progress_sink
         self._requests = 0
         self._pumping = False
@@ -74,6 +81,7 @@ class CallState:
                     pass
                 if original is None:
                     self.iterating = False
+                    self._input_exhausted()
                 self._drain_requests()
             finally:
                 self._pumping = self._starting = False
@@ -101,6 +109,7 @@ class CallState:
             if not self.dispatch_one_batch(self.original_iterator):
                 self.iterating = False
                 self.original_iterator = None
+                self._input_exhausted()
         self._requests = 0
 
     def dispatch_one_batch(self, iterator: Iterator) -> bool:
@@ -131,10 +140,17 @@ class CallState:
         # One nested backend per batch: thread workers share objects, and
         # two tasks must not drive the same backend instance concurrently.
         nested = self.backend.get_nested_backend
+        context = self.broadcast_context
         for i in range(0, len(tasks), size):
-            self.ready_batches.append(BatchedCalls(
-                tasks[i:i + size], nested(), self.reducer_callback, None))
+            batch = BatchedCalls(tasks[i:i + size], nested(), self.reducer_callback, None)
+            if context is not None:
+                batch.broadcast_context = context
+            self.ready_batches.append(batch)
         return True
+
+    def _input_exhausted(self) -> None:
+        if self.n_total is None and not self.aborting:
+            self.n_total = self.n_dispatched_tasks
 
     def _record_input_error(self, exc: BaseException, batch_size: int) -> None:
         tracker = registry().BatchCompletionCallBack(0, batch_size, self.parallel)
@@ -186,8 +202,15 @@ class CallState:
         self.backend.batch_completed(tracker.batch_size, duration)
         with self.lock:
             self.n_completed_tasks += tracker.batch_size
-            if self.progress_sink is not None:
-                self._emit_events(tracker, duration)
+            if self.progress_sink is not None and not self.aborting:
+                try:
+                    self._emit_events(tracker, duration)
+                except BaseException as exc:  # noqa: BLE001 - the user's callback
+                    # Raised in a backend thread, it would be lost and the
+                    # caller would wait forever: fail the call as a task
+                    # error does (the caller re-raises it, workers stop).
+                    self._record_input_error(exc, 0)
+                    return
             self.parallel.print_progress()
             if self.original_iterator is not None:
                 self.dispatch_next()
@@ -197,7 +220,7 @@ class CallState:
     def _emit_events(self, tracker: Any, duration: float) -> None:
         emit_events(self.progress_sink, getattr(tracker, "first_index", 0),
                     tracker.batch_size, duration, self.n_completed_tasks,
-                    self.n_tasks, time.time() - self.start_time)
+                    self.n_total, time.time() - self.start_time)
 
     # -- state queries -------------------------------------------------
     def is_completed(self) -> bool:
@@ -212,3 +235,13 @@ class CallState:
     @property
     def has_iterator(self) -> bool:
         return self.original_iterator is not None
+
+
+def _broadcast_context(parallel: Any, backend: Any, call_id: str) -> tuple | None:
+    """What :func:`joblib.broadcast` handles need to write their files, for
+    backends that send them as files (``broadcast_via_files``)."""
+    if not getattr(backend, "broadcast_via_files", False):
+        return None
+    kwargs = getattr(parallel, "_backend_kwargs", {})
+    return (call_id, kwargs.get("temp_folder"), kwargs.get("max_nbytes", 1e6),
+            kwargs.get("mmap_mode", "r"))

@@ -143,10 +143,16 @@ def format_progress(s: Any, elapsed: float) -> str | None:
             f"{short_format_time(remaining)}")
 
 
-def write_message(prefix: str, msg: str, verbose: int) -> None:
-    """Write ``[prefix]: msg`` to stderr (stdout above verbosity 50)."""
+def write_message(prefix: str, msg: str, verbose: int, level: int = 20) -> None:
+    """Write ``[prefix]: msg`` to stderr (stdout above verbosity 50), and
+    log ``msg`` on the ``joblib`` logger at ``level`` (20: INFO, 10: DEBUG)."""
     stream = sys.stderr if verbose < STDOUT_VERBOSITY else sys.stdout
     stream.write(f"[{prefix}]: {msg}\n")
+    import logging  # only with verbose output: keeps ``import joblib`` light
+
+    logger = logging.getLogger("joblib")
+    if logger.isEnabledFor(level):
+        logger.log(level, "[%s]: %s", prefix, msg)
 
 
 class _TextBar:
@@ -160,6 +166,8 @@ class _TextBar:
 
     def __call__(self, event: ProgressEvent) -> None:
         now = time.monotonic()
+        if event.n_total is not None:  # a generator input just ran out
+            self.total = event.n_total
         if event.n_completed == self.total:
             self._draw(event, final=True)
         elif now - self._last_draw >= 0.1:
@@ -192,6 +200,9 @@ class _TqdmBar:
         self._bar = tqdm_class(total=total, desc="Parallel", unit="task")
 
     def __call__(self, event: ProgressEvent) -> None:
+        if self._bar.total is None and event.n_total is not None:
+            self._bar.total = event.n_total  # a generator input just ran out
+            self._bar.refresh()
         self._bar.update(1)
 
     def close(self) -> None:

@@ -53,6 +53,10 @@ def _all_batches(call: Any) -> Iterator[list]:
 
 def _raise_first_error(call: Any) -> None:
     """While aborting, raise the error of the first failed batch (if any)."""
+    if call.cancelled:
+        from .fault_tolerance.errors import ParallelCancelledError
+
+        raise ParallelCancelledError()
     trackers = list(call.jobs) + list(call.pending)
     failed = next((t for t in trackers if t.status == TASK_ERROR), None)
     if failed is not None:

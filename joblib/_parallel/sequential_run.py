@@ -12,12 +12,15 @@ if TYPE_CHECKING:
 
 from .dispatch import CallState
 from .progress import emit_events
+from .workers.broadcast import LIVE_HANDLES, resolve_handles
 
 __all__ = ["run_sequential"]
 
 
 def run_sequential(parallel: Any, iterable: Iterable, sink: Callable | None):
     """Run the tasks of ``iterable`` in the caller; list or generator."""
+    if LIVE_HANDLES:  # joblib.broadcast handles: the tasks get their objects
+        iterable = ((f, resolve_handles(a), resolve_handles(k)) for f, a, k in iterable)
     call = CallState(parallel, 1, parallel._lock, True, sink)
     parallel._call = call
     batch_size = parallel._get_batch_size()
@@ -37,7 +40,12 @@ def _run_to_list(parallel: Any, call: CallState, iterable: Iterable) -> list:
         call.exception = call.aborting = call.aborted = True
         raise
     finally:
-        parallel._running = False
+        with parallel._lock:  # Parallel.cancel() looks at it under the lock
+            parallel._running = False
+    if call.cancelled:
+        from .fault_tolerance.cancel import settle_sequential_cancel
+
+        settle_sequential_cancel(call)
     n = len(results)
     call.n_dispatched_batches = call.n_dispatched_tasks = n
     call.n_completed_tasks = call.nb_consumed = n
@@ -61,6 +69,10 @@ def _outputs(parallel: Any, call: CallState, iterable: Iterable,
         tasks = _prefetched(iterable, batch_size)
         yield None
         for func, args, kwargs in tasks:
+            if call.cancelled:
+                from .fault_tolerance.errors import ParallelCancelledError
+
+                raise ParallelCancelledError()
             call.n_dispatched_batches += 1
             call.n_dispatched_tasks += 1
             start = time.time()

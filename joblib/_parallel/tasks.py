@@ -7,6 +7,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Iterable
 
 from .config import current_config, set_config
+from .workers.broadcast import LIVE_HANDLES, resolve_handles, set_pickling_context
 
 __all__ = ["delayed", "BatchedCalls", "DelayedFunction"]
 
@@ -95,7 +96,12 @@ class BatchedCalls:
     that ``Parallel`` calls inside the tasks use the nested backend.
     ``reducer_callback`` runs whenever the batch is pickled (loky uses it to
     select the temp folder of the call that owns the batch).
+    ``broadcast_context`` (set by the call for backends that send
+    :func:`joblib.broadcast` objects as files) holds the settings its
+    handles use when pickled.
     """
+
+    broadcast_context = None
 
     def __init__(self, iterator_slice: Iterable, backend_and_jobs: Any,
                  reducer_callback: Callable | None = None,
@@ -118,14 +124,19 @@ class BatchedCalls:
         # A plain dict swap: a full parallel_config per batch costs too much
         # for tiny tasks, and the nested backend is already resolved.
         set_config({**previous, "backend": self._backend, "n_jobs": self._n_jobs})
+        items = self.items
+        if LIVE_HANDLES:  # broadcast handles exist: not pickled, so unwrap
+            items = [(f, resolve_handles(a), resolve_handles(k)) for f, a, k in items]
         try:
-            return [func(*args, **kwargs) for func, args, kwargs in self.items]
+            return [func(*args, **kwargs) for func, args, kwargs in items]
         finally:
             set_config(previous)
 
     def __reduce__(self):
         if self._reducer_callback is not None:
             self._reducer_callback()
+        if self.broadcast_context is not None:
+            set_pickling_context(self.broadcast_context)
         return (BatchedCalls,
                 (self.items, (self._backend, self._n_jobs), None, self._pickle_cache))
 

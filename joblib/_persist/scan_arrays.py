@@ -63,7 +63,27 @@ def _realise_plain(value, depth: int):
         return [_realise_plain(v, depth) for v in value]
     if isinstance(value, dict):
         return {k: _realise_plain(v, depth) for k, v in value.items()}
+    encoded = _latin1_bytes(value)
+    if encoded is not None:
+        return encoded
     return realise_dtype(value, depth + 1)
+
+
+def _latin1_bytes(value):
+    """Bytes as protocols 0-2 pickle them: ``_codecs.encode(text, "latin1")``."""
+    if not (isinstance(value, Instance) and isinstance(value.factory, Global)):
+        return None
+    args = value.args
+    if value.factory.dotted == "builtins.bytes" and args == ():
+        return b""
+    if (
+        value.factory.dotted == "_codecs.encode"
+        and len(args) == 2
+        and isinstance(args[0], str)
+        and args[1] in ("latin1", "latin-1")
+    ):
+        return args[0].encode("latin-1")
+    return None
 
 
 def dtype_report(dtype) -> str:

@@ -81,6 +81,11 @@ class ParallelBackendBase(metaclass=ABCMeta):
     # context of its own (loky) sets it to False: multiprocessing is then
     # neither imported nor passed.
     uses_mp_context = True
+    # Whether :func:`joblib.broadcast` objects reach this backend's workers
+    # through files of the local temp folder (workers on this machine that
+    # unpickle the batches: loky, multiprocessing).  Otherwise the handles
+    # are pickled with their object, or (no pickling) replaced in the tasks.
+    broadcast_via_files = False
 
     MAX_NUM_THREADS_VARS = [
         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",

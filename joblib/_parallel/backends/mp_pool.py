@@ -26,6 +26,7 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
 
     supports_retrieve_callback = True
     supports_return_generator = False
+    broadcast_via_files = True
     _watcher = None
 
     def effective_n_jobs(self, n_jobs) -> int:
@@ -44,7 +45,8 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
         n_jobs = self.effective_n_jobs(n_jobs)
         if n_jobs == 1:
             raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
-        kwargs = wrap_for_processes({**self.backend_kwargs, **memmapping_pool_kwargs})
+        kwargs = wrap_for_processes({**self.backend_kwargs, **memmapping_pool_kwargs},
+                                    parallel)
         # Forked children inherit the parent's garbage: collect it first.
         gc.collect()
         # Deferred: heavy imports only this (legacy) backend needs.

@@ -1,0 +1,106 @@
+"""joblib 1.6 behaviours of Parallel and fixes to its progress option (issue #11).
+
+Each test here failed (or hung) before the fix it covers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+
+from joblib import Parallel, delayed, parallel_config
+from joblib._parallel_backends import ThreadingBackend
+
+from _parallel_helpers import extra_children, joblib_threads
+
+
+def _wait_until(predicate, seconds=10.0):
+    # Process and thread reaping is asynchronous: re-check until a deadline.
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.fixture
+def no_leaks(tmp_path, monkeypatch):
+    temp = tmp_path / "joblib_temp"
+    temp.mkdir()
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(temp))
+    children = {c.pid for c in psutil.Process().children()}
+    threads = joblib_threads()
+    yield
+    assert _wait_until(lambda: not (joblib_threads() - threads))
+    assert _wait_until(lambda: not extra_children(children))
+    assert _wait_until(lambda: not list(temp.iterdir())), list(temp.iterdir())
+
+
+class NoWorkerBackend(ThreadingBackend):
+    """A backend whose pool has no worker (a dask cluster that lost them)."""
+
+    def configure(self, n_jobs=1, parallel=None, **kwargs):
+        super().configure(n_jobs=2, parallel=parallel, **kwargs)
+        return 0
+
+
+@pytest.mark.timeout(60)
+def test_backend_without_workers_raises_runtime_error(no_leaks):
+    with pytest.raises(RuntimeError, match="^NoWorkerBackend has no active worker."):
+        Parallel(n_jobs=2, backend=NoWorkerBackend())(delayed(abs)(i) for i in range(3))
+    with parallel_config(backend=NoWorkerBackend(), n_jobs=2):
+        with pytest.raises(RuntimeError, match="has no active worker"):
+            Parallel()(delayed(abs)(i) for i in range(3))
+
+
+class ProgressBoom(Exception):
+    pass
+
+
+def _failing_progress(after):
+    def progress(event):
+        if event.n_completed >= after:
+            raise ProgressBoom("progress callback failed at %d" % event.n_completed)
+    return progress
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("return_as", ["list", "generator", "generator_unordered"])
+@pytest.mark.parametrize("backend", ["threading", "loky", "multiprocessing"])
+def test_raising_progress_callback_reaches_the_caller(backend, return_as, no_leaks):
+    if backend == "multiprocessing" and return_as != "list":
+        pytest.skip("the multiprocessing backend only returns lists")
+    parallel = Parallel(n_jobs=2, backend=backend, return_as=return_as,
+                        progress=_failing_progress(3))
+    start = time.monotonic()
+    with pytest.raises(ProgressBoom, match="failed at 3"):
+        out = parallel(delayed(time.sleep)(0.01) for _ in range(40))
+        list(out)
+    assert time.monotonic() - start < 30
+    # The same object runs again, and the next call works.
+    assert Parallel(n_jobs=2, backend=backend)(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_generator_input_gets_a_total_once_exhausted(backend):
+    events = []
+    Parallel(n_jobs=2, backend=backend, progress=events.append, pre_dispatch="2*n_jobs")(
+        delayed(abs)(i) for i in range(12))
+    assert len(events) == 12
+    assert events[-1].n_total == 12
+    # Known from the moment the input ran out, at the latest for the last events.
+    assert all(e.n_total in (None, 12) for e in events)
+    # A sized input gives it from the first event on, as before.
+    events.clear()
+    Parallel(n_jobs=2, backend=backend, progress=events.append)(
+        [delayed(abs)(i) for i in range(5)])
+    assert {e.n_total for e in events} == {5}
+
+
+def test_text_bar_shows_the_total_once_known(capsys):
+    Parallel(n_jobs=2, backend="threading", progress=True)(
+        delayed(abs)(i) for i in range(6))
+    err = capsys.readouterr().err
+    assert "6/6 tasks" in err
