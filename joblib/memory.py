@@ -15,7 +15,13 @@ import os
 import time
 import warnings
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, overload
+
+TYPE_CHECKING = False  # the typing-only module is never imported at run time
+if TYPE_CHECKING:
+    from ._typing import P as _P
+    from ._typing import R as _R
+    from ._typing import CachedFunction
 
 from ._memory import func_code, stats, store_factory
 from ._memory.memorized import AsyncMemorizedFunc, MemorizedFunc
@@ -84,7 +90,7 @@ def _check_validation_callback(callback) -> None:
     if callback is not None and not callable(callback):
         raise ValueError(
             "cache_validation_callback needs to be callable. "
-            f"Got {callback!r} (type {type(callback).__name__})."
+            f"Got {callback}. Expected a callable, got type {type(callback).__name__}."
         )
 
 
@@ -155,7 +161,7 @@ class Memory(Logger):
     >>> Memory(tempfile.mkdtemp(), compress=12)
     Traceback (most recent call last):
     ...
-    ValueError: Non valid compress level given: 12 (type int); expected an int from 0 to 9.
+    ValueError: Non valid compress level given: "12". Possible values are [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]. Expected an int from 0 to 9, got 12 (type int).
     """
 
     def __init__(
@@ -204,6 +210,27 @@ class Memory(Logger):
         self.store_backend = store_backend_factory(
             backend, location, verbose=self._verbose, backend_options=options
         )
+
+    # For type checkers: the cached function keeps the signature of ``func``.
+    @overload
+    def cache(
+        self,
+        func: Callable[_P, _R],
+        ignore: list[str] | None = None,
+        verbose: int | None = None,
+        mmap_mode: str | None | bool = False,
+        cache_validation_callback: Callable[[dict], bool] | None = None,
+    ) -> CachedFunction[_P, _R]: ...
+
+    @overload
+    def cache(
+        self,
+        func: None = None,
+        ignore: list[str] | None = None,
+        verbose: int | None = None,
+        mmap_mode: str | None | bool = False,
+        cache_validation_callback: Callable[[dict], bool] | None = None,
+    ) -> Callable[[Callable[_P, _R]], CachedFunction[_P, _R]]: ...
 
     def cache(
         self,
