@@ -15,7 +15,13 @@ import os
 import time
 import warnings
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, overload
+
+TYPE_CHECKING = False  # the typing-only module is never imported at run time
+if TYPE_CHECKING:
+    from ._typing import P as _P
+    from ._typing import R as _R
+    from ._typing import CachedFunction
 
 from ._memory import func_code, stats, store_factory
 from ._memory.memorized import AsyncMemorizedFunc, MemorizedFunc
@@ -204,6 +210,27 @@ class Memory(Logger):
         self.store_backend = store_backend_factory(
             backend, location, verbose=self._verbose, backend_options=options
         )
+
+    # For type checkers: the cached function keeps the signature of ``func``.
+    @overload
+    def cache(
+        self,
+        func: Callable[_P, _R],
+        ignore: list[str] | None = None,
+        verbose: int | None = None,
+        mmap_mode: str | None | bool = False,
+        cache_validation_callback: Callable[[dict], bool] | None = None,
+    ) -> CachedFunction[_P, _R]: ...
+
+    @overload
+    def cache(
+        self,
+        func: None = None,
+        ignore: list[str] | None = None,
+        verbose: int | None = None,
+        mmap_mode: str | None | bool = False,
+        cache_validation_callback: Callable[[dict], bool] | None = None,
+    ) -> Callable[[Callable[_P, _R]], CachedFunction[_P, _R]]: ...
 
     def cache(
         self,

@@ -15,6 +15,10 @@ import os
 import pickle
 import sys
 
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import IO, Any
+
 from ._persist import array_io, fast_pickle
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
@@ -284,7 +288,12 @@ class NumpyUnpickler(Unpickler):
     dispatch[pickle.BUILD[0]] = load_build
 
 
-def dump(value, filename, compress=0, protocol=None):
+def dump(
+    value: Any,
+    filename: str | os.PathLike | IO[bytes],
+    compress: bool | int | str | tuple = 0,
+    protocol: int | None = None,
+) -> list[str]:
     """Persist an arbitrary Python object into one file.
 
     Parameters
@@ -339,7 +348,12 @@ def dump(value, filename, compress=0, protocol=None):
     return dump_value(value, filename, compress, protocol, NumpyPickler, fast_pickle.ENABLED)
 
 
-def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None):
+def load(
+    filename: str | os.PathLike | IO[bytes],
+    mmap_mode: str | None = None,
+    ensure_native_byte_order: bool | str = "auto",
+    trusted: Any = None,
+) -> Any:
     """Reconstruct a Python object from a file written by :func:`dump`.
 
     .. warning:: Unpickling can run arbitrary code: load a file from a

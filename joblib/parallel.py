@@ -288,9 +288,10 @@ class Parallel(Logger):
     _pre_dispatch_amount = _CallAttribute("pre_dispatch_amount")
     _cached_effective_n_jobs = _CallAttribute("n_jobs", None)
 
-    def __init__(self, n_jobs=default_parallel_config["n_jobs"],
-                 backend=default_parallel_config["backend"], return_as="list",
-                 verbose=default_parallel_config["verbose"], timeout=None,
+    def __init__(self, n_jobs: int | None = default_parallel_config["n_jobs"],
+                 backend: str | ParallelBackendBase | None = default_parallel_config["backend"],
+                 return_as: str = "list",
+                 verbose: int = default_parallel_config["verbose"], timeout: float | None = None,
                  pre_dispatch="2 * n_jobs", batch_size="auto",
                  temp_folder=default_parallel_config["temp_folder"],
                  max_nbytes=default_parallel_config["max_nbytes"],
