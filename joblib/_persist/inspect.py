@@ -63,7 +63,7 @@ def _has_trailing_bytes(fobj, size) -> bool:
     return bool(fobj.read(1))
 
 
-def inspect_file(filename) -> dict:
+def inspect_file(filename: "str | os.PathLike[str]") -> dict:
     """Describe a joblib (or plain pickle) file without running any of it.
 
     The file is read as pickle opcodes only: no module it names is
