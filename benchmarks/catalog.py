@@ -125,6 +125,13 @@ METRICS: tuple[Metric, ...] = (
            "1000 Memory.cache misses with small results into a fresh cache"),
     Metric("mem_reduce_size", "memory", "s", _L,
            "Memory.reduce_size(bytes_limit=half) on that 1000-entry cache"),
+    Metric("mem_hit_small_limits", "memory", "calls/s", _H,
+           "mem_hit_small with Memory(bytes_limit=, items_limit=) kept on"
+           " write and statistics (not in 1.6)"),
+    Metric("mem_compute_once_8", "memory", "x", _L,
+           "8 processes call one uncached 1 s function with"
+           " Memory(compute_once=True): time until all have the value / 1 s"
+           " (not in 1.6)"),
 )
 
 

@@ -6,6 +6,7 @@ returns a verdict that the function's state acts on.
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import pickle
@@ -68,7 +69,7 @@ class BytesStore(StoreBackendBase, StoreBackendMixin):
 
     def get_items(self):
         return [
-            CacheItemInfo(os.path.dirname(k), len(v), None)
+            CacheItemInfo(os.path.dirname(k), len(v), datetime.datetime.now())
             for k, v in self.files.items()
             if k.endswith("output.pkl")
         ]

@@ -359,3 +359,84 @@ def test_restricted_load_in_fresh_interpreter_does_not_import_named_modules(tmp_
                          text=True, timeout=60, env=dict(os.environ))
     assert out.stdout.strip() == "['side_effect_mod.K']", out.stderr
     assert not (tmp_path / "IMPORTED").exists()
+
+
+def test_restricted_load_and_inspect_without_numpy(tmp_path):
+    path = tmp_path / "plain.pkl"
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "import collections, joblib\n"
+        "joblib.dump({'a': [1, {2}], 'o': collections.OrderedDict(x=1)}, %r)\n"
+        "print(joblib.load(%r, trusted=['numpy']))\n"
+        "print(joblib.inspect_file(%r)['globals'])\n" % ((str(path),) * 3)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.splitlines() == [
+        "{'a': [1, {2}], 'o': OrderedDict([('x', 1)])}",
+        "{'collections.OrderedDict': 1}",
+    ], out.stderr
+
+
+@pytest.fixture
+def sklearn_like(tmp_path, monkeypatch):
+    """A package laid out like scikit-learn (the real one is not a test dep)."""
+    if "sklearn" in sys.modules:
+        pytest.skip("a real scikit-learn is imported: the layout test needs its own")
+    root = tmp_path / "pkgs"
+    files = {
+        "sklearn/__init__.py": "",
+        "sklearn/base.py": "class BaseEstimator:\n    pass\n",
+        "sklearn/linear_model.py": (
+            "from sklearn.base import BaseEstimator\nimport os\n"
+            "class LogisticRegression(BaseEstimator):\n"
+            "    def __init__(self, C=1.0):\n        self.C = C\n"
+            "def run(cmd):\n    os.system(cmd)\n"
+        ),
+        "sklearn/neighbors/__init__.py": "",
+        "sklearn/neighbors/_kd_tree.py": (
+            "from sklearn.base import BaseEstimator\n"
+            "class KDTree:\n    def __reduce__(self):\n"
+            "        return (newObj, (KDTree,), self.__dict__)\n"
+            "def newObj(cls):\n    return cls.__new__(cls)\n"
+        ),
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.syspath_prepend(str(root))
+    yield
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        del sys.modules[name]
+
+
+def test_sklearn_preset(tmp_path, sklearn_like, sentinel):
+    from sklearn.linear_model import LogisticRegression, run
+    from sklearn.neighbors._kd_tree import KDTree
+
+    model = LogisticRegression(C=0.5)
+    model.coef_ = np.arange(4.0)
+    model.tree_ = KDTree()
+    model.tree_.data = np.ones(3)
+    path = tmp_path / "model.pkl"
+    joblib.dump(model, path)
+    loaded = joblib.load(path, trusted=["sklearn"])
+    assert type(loaded) is LogisticRegression and loaded.C == 0.5
+    assert type(loaded.tree_) is KDTree and loaded.tree_.data.tolist() == [1, 1, 1]
+    for alias in ("scikit-learn", "scikit-learn estimators"):
+        assert joblib.load(path, trusted=[alias]).C == 0.5
+    # A function of the package is not an estimator: not trusted.
+    evil = tmp_path / "evil.pkl"
+    joblib.dump([model, Gadget(run, "touch %s" % sentinel)], evil)
+    with pytest.raises(UntrustedTypesError) as info:
+        joblib.load(evil, trusted=["sklearn"])
+    assert info.value.untrusted == ["sklearn.linear_model.run"]
+    assert not sentinel.exists()
+    # newObj builds only the preset's classes.
+    hostile = tmp_path / "newobj.pkl"
+    hostile.write_bytes(_raw_pickle(
+        _global("sklearn.neighbors._kd_tree", "newObj")
+        + _global("collections", "OrderedDict") + b"\x85R"))
+    with pytest.raises(pickle.UnpicklingError, match="newObj"):
+        joblib.load(hostile, trusted=["sklearn"])
