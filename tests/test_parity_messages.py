@@ -47,6 +47,22 @@ DIFFERENCES = {
 }
 
 
+# The list of backends in these messages is the registry's, which grows when
+# a backend such as dask is registered (in 1.6 too): the test checks 1.6's
+# text with the backends registered at the time of the call.
+_BACKEND_LIST_CASES = {
+    "parallel_unknown_backend", "parallel_config_unknown_backend",
+    "parallel_backend_unknown",
+}
+
+
+def _with_current_backends(message: str) -> str:
+    from joblib.parallel import BACKENDS
+
+    head = message[:message.index("[")]
+    return head + str(sorted(BACKENDS))
+
+
 def _resolve(path: str) -> type:
     module, _, name = path.rpartition(".")
     obj = importlib.import_module(module)
@@ -56,6 +72,8 @@ def _resolve(path: str) -> type:
 
 
 def _kept(name: str, message: str) -> str:
+    if name in _BACKEND_LIST_CASES:
+        return _with_current_backends(message)
     kept = DIFFERENCES.get(name)
     if kept is None:
         return message
