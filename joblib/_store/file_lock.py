@@ -27,7 +27,7 @@ except ImportError:  # Windows
 __all__ = ["ACQUIRED", "PROBED", "TIMED_OUT", "UNSUPPORTED", "FileLock"]
 
 ACQUIRED, PROBED, TIMED_OUT, UNSUPPORTED = "acquired", "probed", "timed out", "unsupported"
-_FIRST_DELAY, _MAX_DELAY = 0.001, 0.05
+_FIRST_DELAY, _MAX_DELAY = 0.001, 0.01
 _FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
