@@ -38,6 +38,10 @@ with open(os.path.join(os.path.dirname(__file__), "data", "joblib16_messages.jso
 
 # case -> the part of 1.6's message we keep (the rest differs on purpose).
 DIFFERENCES = {
+    # 1.6 passes a bad mmap_mode on to numpy.memmap, whose message it shows
+    # (numpy's text, which varies between numpy versions); we check it
+    # first, naming joblib's accepted values. Same class (ValueError).
+    "load_bad_mmap_mode": "",
     # 1.6 lists md5 and sha1; we list every registered algorithm (blake2b,
     # xxh3, ... and those added with register_hash).
     "hash_unknown_name": "Valid options for 'hash_name' are ('md5', 'sha1'",
