@@ -90,7 +90,7 @@ def _check_validation_callback(callback) -> None:
     if callback is not None and not callable(callback):
         raise ValueError(
             "cache_validation_callback needs to be callable. "
-            f"Got {callback!r} (type {type(callback).__name__})."
+            f"Got {callback}. Expected a callable, got type {type(callback).__name__}."
         )
 
 
@@ -161,7 +161,7 @@ class Memory(Logger):
     >>> Memory(tempfile.mkdtemp(), compress=12)
     Traceback (most recent call last):
     ...
-    ValueError: Non valid compress level given: 12 (type int); expected an int from 0 to 9.
+    ValueError: Non valid compress level given: "12". Possible values are [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]. Expected an int from 0 to 9, got 12 (type int).
     """
 
     def __init__(

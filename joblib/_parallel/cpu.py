@@ -79,7 +79,9 @@ def _read_words(path: str) -> list[str] | None:
 
 # [files read, monotonic time of the reading, quota]: every Parallel call
 # counts CPUs, and reading the cgroup files cost 10% of a short call.  A
-# quota changed at run time is seen within _QUOTA_TTL seconds.
+# quota changed at run time is seen within _QUOTA_TTL seconds.  Read as one
+# snapshot and replaced as a whole (single list operations, atomic with or
+# without the GIL), so that threads never mix the parts of two readings.
 _QUOTA_CACHE: list = [None, float("-inf"), None]
 _QUOTA_TTL = 1.0
 
@@ -88,9 +90,11 @@ def _cached_cgroup_cpu_quota() -> int | None:
     """:func:`_cgroup_cpu_quota`, read again at most once per second."""
     now = time.monotonic()
     files = (CGROUP_V2_CPU_MAX, CGROUP_V1_QUOTA, CGROUP_V1_PERIOD)
-    if files != _QUOTA_CACHE[0] or now - _QUOTA_CACHE[1] > _QUOTA_TTL:
-        _QUOTA_CACHE[:] = files, now, _cgroup_cpu_quota()
-    return _QUOTA_CACHE[2]
+    cached_files, read_at, quota = tuple(_QUOTA_CACHE)
+    if files != cached_files or now - read_at > _QUOTA_TTL:
+        quota = _cgroup_cpu_quota()
+        _QUOTA_CACHE[:] = files, now, quota
+    return quota
 
 
 def _cgroup_cpu_quota() -> int | None:
