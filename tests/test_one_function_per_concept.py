@@ -96,3 +96,14 @@ def test_every_atomic_writer_leaves_nothing_behind_on_failure(tmp_path, writer):
         fail()
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out"]
+
+
+@pytest.mark.parametrize("options", [{}, {"retries": 1}], ids=["plain", "fault_tolerant"])
+def test_every_run_builds_the_same_progress_events(options):
+    events = []
+    out = Parallel(n_jobs=2, backend="threading", batch_size=1, progress=events.append,
+                   **options)(delayed(abs)(-i) for i in range(4))
+    assert out == [0, 1, 2, 3]
+    assert sorted(e.index for e in events) == [0, 1, 2, 3]
+    assert [e.n_completed for e in events] == [1, 2, 3, 4]
+    assert all(e.batch_size == 1 for e in events)
