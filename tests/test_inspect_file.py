@@ -196,3 +196,13 @@ def test_cli_info_and_check(tmp_path):
     helped = _cli("check", "--help")
     assert helped.returncode == 0 and "--trusted" in helped.stdout
     assert "info" in _cli("--help").stdout
+
+
+def test_record_dtype_arrays(tmp_path):
+    dtype = np.rec.fromrecords([(1, 2.0)], names="a,b").dtype  # type np.record
+    value = np.zeros(3, dtype=dtype)
+    path = tmp_path / "rec.pkl"
+    joblib.dump(value, path)
+    [entry] = joblib.inspect_file(path)["arrays"]
+    assert entry["bytes"] == 3 * dtype.itemsize
+    assert joblib.load(path, trusted=[]).dtype == dtype

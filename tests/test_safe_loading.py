@@ -486,3 +486,18 @@ def test_guarded_unpickler_alone_refuses_untrusted_globals(sentinel):
     with pytest.raises(UntrustedTypesError, match="system"):
         cls("", io.BytesIO(data), True).load()
     assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_numpy_subclasses_and_string_dtype_in_plain_pickles(tmp_path, protocol):
+    values = [np.rec.fromrecords([(1, 2.0)], names="a,b"),
+              np.rec.fromrecords([(1, 2.0)], names="a,b")[0],
+              np.memmap(tmp_path / "m.dat", dtype="f8", mode="w+", shape=(3,))]
+    if hasattr(np.dtypes, "StringDType"):
+        values.append(np.array(["a", "bc"], dtype=np.dtypes.StringDType()))
+        values.append(np.array(["a", None], dtype=np.dtypes.StringDType(na_object=None)))
+    for value in values:
+        data = pickle.dumps(value, protocol=protocol)
+        expected = pickle.loads(data)
+        got = joblib.load(io.BytesIO(data), trusted=[])
+        assert type(got) is type(expected) and repr(got) == repr(expected)
