@@ -109,6 +109,9 @@ METRICS: tuple[Metric, ...] = (
            "joblib.load of that file"),
     Metric("hash_array", "hashing", "MB/s", _H,
            "joblib.hash of a 256 MB float64 array"),
+    Metric("hash_array_xxh3", "hashing", "MB/s", _H,
+           "joblib.hash(hash_name='xxh3') of the same array (joblib 1.6 has"
+           " no xxh3: an error on its side)"),
     Metric("hash_objects", "hashing", "s", _L,
            "joblib.hash of a dict of lists with 100k tuples and small dicts"),
     Metric("mem_hit_small", "memory", "calls/s", _H,

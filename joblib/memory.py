@@ -90,7 +90,7 @@ def _check_validation_callback(callback) -> None:
     if callback is not None and not callable(callback):
         raise ValueError(
             "cache_validation_callback needs to be callable. "
-            f"Got {callback!r} (type {type(callback).__name__})."
+            f"Got {callback}. Expected a callable, got type {type(callback).__name__}."
         )
 
 
@@ -161,7 +161,7 @@ class Memory(Logger):
     >>> Memory(tempfile.mkdtemp(), compress=12)
     Traceback (most recent call last):
     ...
-    ValueError: Non valid compress level given: 12 (type int); expected an int from 0 to 9.
+    ValueError: Non valid compress level given: "12". Possible values are [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]. Expected an int from 0 to 9, got 12 (type int).
     """
 
     def __init__(
@@ -220,6 +220,13 @@ class Memory(Logger):
         verbose: int | None = None,
         mmap_mode: str | None | bool = False,
         cache_validation_callback: Callable[[dict], bool] | None = None,
+        *,
+        hash_name: str = ...,
+        compute_once: bool = ...,
+        compute_once_timeout: float | None = ...,
+        depends: list[Callable] | None = ...,
+        version: str | int | float | None = ...,
+        check_code: bool = ...,
     ) -> CachedFunction[_P, _R]: ...
 
     @overload
@@ -230,6 +237,13 @@ class Memory(Logger):
         verbose: int | None = None,
         mmap_mode: str | None | bool = False,
         cache_validation_callback: Callable[[dict], bool] | None = None,
+        *,
+        hash_name: str = ...,
+        compute_once: bool = ...,
+        compute_once_timeout: float | None = ...,
+        depends: list[Callable] | None = ...,
+        version: str | int | float | None = ...,
+        check_code: bool = ...,
     ) -> Callable[[Callable[_P, _R]], CachedFunction[_P, _R]]: ...
 
     def cache(

@@ -19,6 +19,9 @@ TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import IO, Any
 
+    from ._persist.inspect import inspect_file
+    from ._persist.trust import UntrustedTypesError
+
 from ._persist import array_io, fast_pickle
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
@@ -341,7 +344,7 @@ def dump(
     >>> dump({"a": 1}, 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Second argument should be a filename (str or os.PathLike) or ...
+    ValueError: Second argument should be a filename or a file-like object, ...
     """
     if protocol is None:
         protocol = pickle.DEFAULT_PROTOCOL
@@ -363,8 +366,7 @@ def load(
     ----------
     filename : str, os.PathLike or file object
         Path, or a binary file object open for reading (a regular file,
-        ``io.BytesIO``, ``gzip.GzipFile``, ``bz2.BZ2File``, ...). The
-        compression is detected from the file's first bytes.
+        ``io.BytesIO``, ``gzip.GzipFile``, ...); compression is detected.
     mmap_mode : {None, "r+", "r", "w+", "c"}, optional
         Memory-map the arrays of an uncompressed file (see ``numpy.memmap``);
         ignored with a warning for compressed files and file objects.
@@ -372,9 +374,8 @@ def load(
         Byte-swap arrays to the host's byte order; "auto" means
         ``mmap_mode is None``. True together with a ``mmap_mode`` is an error.
     trusted : list or None, default None
-        None: full pickle (joblib 1.6). A list, even empty: restricted mode,
-        building only numpy and builtin data and the classes and functions
-        listed (names, ``"pkg.*"``, objects, presets): :ref:`safe_loading`.
+        A list (even empty) of trusted names: restricted mode, see
+        :ref:`safe_loading`. None: full pickle, as joblib 1.6.
 
     Returns
     -------
@@ -407,12 +408,16 @@ def load(
     mmap_mode = check_mmap_mode(mmap_mode)  # numpy's long names -> short ones
     native = check_load_options(mmap_mode, ensure_native_byte_order)
     if trusted is not None:
-        from ._persist.restricted import load_restricted
+        return _load_restricted(filename, mmap_mode, native, trusted)
+    return load_value(filename, mmap_mode, native, NumpyUnpickler,
+                      load_compatibility, fast_pickle.ENABLED)
 
-        return load_restricted(filename, mmap_mode, native, trusted)
-    return load_value(
-        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, fast_pickle.ENABLED
-    )
+
+def _load_restricted(filename, mmap_mode, native, trusted):
+    # Imported on use: the restricted mode's modules import this one.
+    from ._persist.restricted import load_restricted
+
+    return load_restricted(filename, mmap_mode, native, trusted)
 
 
 def __getattr__(name):

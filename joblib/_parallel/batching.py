@@ -47,9 +47,13 @@ def _bounded(value: float) -> float:
 def _power(base: float, exponent: float) -> float:
     # Refuse before computing: 9**9**9 would otherwise burn CPU and memory.
     if abs(base) > 1 and exponent > 0:
-        if exponent * math.log(abs(base)) > math.log(_MAX_MAGNITUDE) + 1:
+        magnitude = exponent * math.log(abs(base))
+        if magnitude > math.log(_MAX_MAGNITUDE) + 1:
+            # 1.6's text names the value; compute it only when it is small
+            # enough to print (about 300 digits at most).
+            value = base**exponent if magnitude < 700 else f"{base}**{exponent}"
             raise ValueError(
-                f"Power {base}**{exponent} is too large, max is {_MAX_MAGNITUDE}."
+                f"Numeric literal {value} is too large, max is {_MAX_MAGNITUDE}."
             )
     return operator.pow(base, exponent)
 

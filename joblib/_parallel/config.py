@@ -204,6 +204,14 @@ def effective_n_jobs(n_jobs: int | None = -1) -> int:
     return backend.effective_n_jobs(n_jobs=n_jobs)
 
 
+
+class InnerMaxNumThreadsError(ValueError, AssertionError):
+    """``inner_max_num_threads`` given for a backend that cannot honour it.
+
+    A ValueError (a bad argument value); also an AssertionError because
+    joblib 1.6 raised that, and callers may catch it.
+    """
+
 class parallel_config:
     """Set the default backend and settings of :class:`~joblib.Parallel`.
 
@@ -293,7 +301,7 @@ class parallel_config:
                                      stacklevel=4)
         if inner_max_num_threads is not None:
             if not backend.supports_inner_max_num_threads:
-                raise ValueError(
+                raise InnerMaxNumThreadsError(
                     f"{backend.__class__.__name__} does not accept setting the "
                     "inner_max_num_threads argument."
                 )
