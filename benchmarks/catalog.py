@@ -109,6 +109,9 @@ METRICS: tuple[Metric, ...] = (
            "joblib.load of that file"),
     Metric("hash_array", "hashing", "MB/s", _H,
            "joblib.hash of a 256 MB float64 array"),
+    Metric("hash_array_xxh3", "hashing", "MB/s", _H,
+           "joblib.hash(hash_name='xxh3') of the same array (joblib 1.6 has"
+           " no xxh3: an error on its side)"),
     Metric("hash_objects", "hashing", "s", _L,
            "joblib.hash of a dict of lists with 100k tuples and small dicts"),
     Metric("mem_hit_small", "memory", "calls/s", _H,
@@ -122,6 +125,13 @@ METRICS: tuple[Metric, ...] = (
            "1000 Memory.cache misses with small results into a fresh cache"),
     Metric("mem_reduce_size", "memory", "s", _L,
            "Memory.reduce_size(bytes_limit=half) on that 1000-entry cache"),
+    Metric("mem_hit_small_limits", "memory", "calls/s", _H,
+           "mem_hit_small with Memory(bytes_limit=, items_limit=) kept on"
+           " write and statistics (not in 1.6)"),
+    Metric("mem_compute_once_8", "memory", "x", _L,
+           "8 processes call one uncached 1 s function with"
+           " Memory(compute_once=True): time until all have the value / 1 s"
+           " (not in 1.6)"),
 )
 
 

@@ -33,6 +33,31 @@ __version__ = "1.6.100"
 # Work around an intel-openmp bug with fork (joblib 1.6 does the same).
 os.environ.setdefault("KMP_INIT_AT_FORK", "FALSE")
 
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    # What type checkers see (mypy, pyright): the real objects. At run time
+    # the same names are loaded lazily by __getattr__ below.
+    from ._cloudpickle_wrapper import wrap_non_picklable_objects
+    from ._parallel_backends import ParallelBackendBase
+    from ._store_backends import StoreBackendBase
+    from .compressor import register_compressor
+    from .hashing import hash, register_hash
+    from .logger import Logger, PrintTime
+    from .memory import MemorizedResult, Memory, expires_after, register_store_backend
+    from .numpy_pickle import UntrustedTypesError, dump, inspect_file, load
+    from .parallel import (
+        Parallel,
+        cpu_count,
+        delayed,
+        effective_n_jobs,
+        parallel_backend,
+        parallel_config,
+        register_parallel_backend,
+    )
+    from ._parallel.fault_tolerance.errors import ParallelCancelledError, TaskTimeoutError
+    from ._parallel.workers.broadcast import broadcast
+    from ._parallel.workers.state import worker_state
+
 # public name -> module that holds it (loaded lazily on first access)
 _LAZY_NAMES = {
     "Memory": "memory",

@@ -8,6 +8,18 @@ dask: a missing dask or distributed is reported when the backend is built.
 
 from __future__ import annotations
 
+from ._parallel.backends.base import ParallelBackendBase
 from ._parallel.backends.dask_backend import DaskDistributedBackend
+from ._parallel.backends.dask_batch import Batch
+from ._parallel.backends.dask_scatter import _is_weakrefable as is_weakrefable
+from ._parallel.backends.mixins import AutoBatchingMixin
+from ._parallel.config import parallel_config
 
-__all__ = ["DaskDistributedBackend"]
+__all__ = [
+    "AutoBatchingMixin",
+    "Batch",
+    "DaskDistributedBackend",
+    "ParallelBackendBase",
+    "is_weakrefable",
+    "parallel_config",
+]

@@ -54,3 +54,11 @@ __all__ = [
     "reduce_array_memmap_backward",
     "unlink_file",
 ]
+
+# Other names joblib 1.6 had in this module (imported from joblib itself).
+from loky.backend import resource_tracker  # noqa: E402,F401
+from ._persist.array_io import make_memmap  # noqa: E402,F401
+from .disk import delete_folder  # noqa: E402,F401
+from .numpy_pickle import dump, load, load_temporary_memmap  # noqa: E402,F401
+
+WindowsError = OSError  # 1.6 name (its portable spelling of WindowsError)

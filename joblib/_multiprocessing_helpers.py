@@ -30,6 +30,7 @@ def _multiprocessing_disabled_by_env() -> bool:
 
 def _probe_semaphores() -> None:
     """Create and drop one named semaphore (raises OSError when unsupported)."""
+    # deferred: probing semaphores is only needed when multiprocessing is asked for
     from _multiprocessing import SemLock
 
     for _ in range(100):
@@ -75,6 +76,7 @@ def __getattr__(name: str):
             value = None
     elif name == "assert_spawning":
         if MULTIPROCESSING_USABLE:
+            # deferred: multiprocessing is heavy and not needed at import joblib
             from multiprocessing.context import assert_spawning as value
         else:
             value = None

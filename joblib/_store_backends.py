@@ -22,9 +22,10 @@ from typing import Any
 
 from ._store import messages as reporting
 from ._store.messages import user_stacklevel as _user_stacklevel
-from ._store import item_io
+from ._store import item_io, size_index
 from ._store.atomic import concurrency_safe_rename
 from ._store.eviction import items_to_delete
+from ._store.file_lock import FileLock
 from ._store.item_io import concurrency_safe_write
 from ._store.layout import create_directory, ensure_directory, item_dir, write_gitignore
 from ._store.scan import scan_items
@@ -133,6 +134,9 @@ class StoreBackendMixin(object):
     :class:`joblib.Memory` reads a result.
     """
 
+    # Set (on the instance) when a write found the store read-only.
+    _jl_read_only = False
+
     def fetch_item(self, call_id, *, mmap_mode=False, verbose=1, timestamp=None):
         """Return the result stored for ``call_id`` for a cached call.
 
@@ -178,13 +182,40 @@ class StoreBackendMixin(object):
     def dump_item(self, call_id, item, verbose=1):
         """Store ``item`` for ``call_id``; return False (with a warning) on failure."""
         item_path = item_dir(self.location, call_id)
+        if self._jl_read_only:
+            return False  # said once already
         reporting.persisting(verbose, item_path)
         compress = getattr(self, "compress", False)
+        filename = item_path + os.sep + "output.pkl"
         try:
-            self._write_result(item_path + os.sep + "output.pkl", item, compress)
+            self._write_result(filename, item, compress)
         except Exception as exc:  # reported as a CacheWarning: the value is kept
-            _warn_dump_failure(item_path, exc)
+            self._discard_partial(item_path, filename)
+            if not self._note_read_only(exc):
+                _warn_dump_failure(item_path, exc)
             return False
+        return True
+
+    def _discard_partial(self, item_path, filename):
+        """Delete an entry whose result could not be written (e.g. disk full)."""
+        try:
+            if not self._item_exists(filename):
+                self.clear_location(item_path)
+        except OSError:
+            pass  # nothing more can be done; an entry without output is ignored
+
+    def _note_read_only(self, exc) -> bool:
+        """True if ``exc`` says the cache is read-only (warned once per store)."""
+        if getattr(exc, "errno", None) not in _READ_ONLY_ERRNOS:
+            return False
+        if not self._jl_read_only:
+            self._jl_read_only = True
+            warnings.warn(
+                "The cache %s is read-only (%s): cached results are served, "
+                "new results are computed and not stored." % (self.location, exc),
+                CacheWarning,
+                stacklevel=_user_stacklevel(),
+            )
         return True
 
     def clear_item(self, call_id):
@@ -213,13 +244,16 @@ class StoreBackendMixin(object):
     def store_metadata(self, call_id, metadata):
         """Write the metadata of ``call_id``; failures only cost the metadata."""
         item_path = item_dir(self.location, call_id)
+        if self._jl_read_only:
+            return
         try:
             data = item_io.json_bytes(metadata)
             # Memory writes the metadata first: the entry's location is new.
             self.create_location(item_path)
             self._write_bytes(os.path.join(item_path, "metadata.json"), data)
         except (OSError, TypeError, ValueError) as exc:
-            _warn_write_failure("metadata", item_path, exc)
+            if not self._note_read_only(exc):
+                _warn_write_failure("metadata", item_path, exc)
 
     def contains_path(self, call_id):
         """Return True if the function directory ``call_id`` exists."""
@@ -267,12 +301,46 @@ class StoreBackendMixin(object):
             except OSError:
                 pass  # another process deleted it first (e.g. stale handle)
 
+    def enforce_limits_after_write(self, call_id, limits):
+        """Called by Memory after writing ``call_id``: keep the store in ``limits``.
+
+        ``limits`` has ``bytes_limit``, ``items_limit`` and ``age_limit``.
+        A store with local files keeps a size index (see
+        ``joblib._store.size_index``) and lists its items only when a limit
+        is exceeded or the index is stale; other stores list their items
+        after each write.
+        """
+        root = self._local_path(self.location)
+        if root is None:
+            self.enforce_store_limits(
+                limits.bytes_limit, limits.items_limit, limits.age_limit
+            )
+            return
+        item_path = self._local_path(item_dir(self.location, call_id))
+        size_index.after_write(self, root, item_path, limits)
+
+    def lock_item(self, call_id):
+        """A ``joblib._store.file_lock.FileLock`` for computing ``call_id``
+        once across processes, or None if the store cannot lock (then
+        every caller computes)."""
+        path = self._local_path(item_dir(self.location, call_id))
+        return None if path is None else FileLock(path + ".lock")
+
     def _get_items_to_delete(self, bytes_limit, items_limit=None, age_limit=None):
         """The entries to delete, least recently accessed first."""
         return items_to_delete(self.get_items(), bytes_limit, items_limit, age_limit)
 
     # Primitives with a default written against the abstract ones; a store
     # overrides them when it has a faster way.
+
+    def _local_path(self, path):
+        """The local file-system path of the item ``path``, or None.
+
+        Features that need local files (memory-mapping, locks for
+        ``compute_once``, the size index of limits, the statistics file)
+        ask this; the default says the store has none.
+        """
+        return None
 
     def _read_result(self, path, mmap_mode):
         """Load the result file ``path``; KeyError if it does not exist."""
@@ -318,6 +386,9 @@ class StoreBackendMixin(object):
             class_name=self.__class__.__name__, location=self.location
         )
 
+
+# Errors that say a cache is read-only (then warned once; writes skipped).
+_READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 # How fetch_item reads from each store class (see fetch_item).
 _DIRECT, _NO_MMAP_ARGUMENT, _CHECK_FIRST = "direct", "no mmap argument", "check first"
@@ -412,6 +483,9 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
         """Create the directory ``location`` (and its parents)."""
         ensure_directory(location)
 
+    def _local_path(self, path):
+        return path
+
     # Fast primitives: files are read and written directly, with no
     # existence check before (a missing file is the KeyError).
 
@@ -440,3 +514,8 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
                 if attempt + 1 == _WRITE_ATTEMPTS:
                     raise
                 create_directory(os.path.dirname(path))
+
+# Names joblib 1.6 imported into this module, still imported from here.
+from . import numpy_pickle  # noqa: E402,F401
+from .disk import memstr_to_bytes, mkdirp, rm_subdirs  # noqa: E402,F401
+from .logger import format_time  # noqa: E402,F401

@@ -20,7 +20,7 @@ Register a third-party compressor: its factory is called as
 >>> register_compressor("zlib", CompressorWrapper(BinaryGzipFile))
 Traceback (most recent call last):
 ...
-ValueError: Compressor 'zlib' is already registered; pass force=True to replace it.
+ValueError: Compressor 'zlib' already registered. Pass force=True to replace it.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def register_compressor(compressor_name: str, compressor, force: bool = False) -
     with _REGISTRY_LOCK:
         if compressor_name in _COMPRESSORS and not force:
             raise ValueError(
-                "Compressor %r is already registered; pass force=True to "
+                "Compressor '%s' already registered. Pass force=True to "
                 "replace it." % (compressor_name,)
             )
         _COMPRESSORS[compressor_name] = compressor
@@ -113,20 +113,22 @@ def _check_registration(name, compressor) -> None:
     """Validate the arguments of register_compressor."""
     if not isinstance(name, str):
         raise _RegistrationError(
-            "Compressor name should be a string, got %r (type %s)"
+            "Compressor name should be a string, '%s' given. Got type %s."
             % (name, type(name).__name__)
         )
     if not isinstance(compressor, CompressorWrapper):
         raise _RegistrationError(
-            "Compressor should be a joblib.compressor.CompressorWrapper "
-            "instance, got %r (type %s)" % (compressor, type(compressor).__name__)
+            "Compressor should implement the CompressorWrapper interface, "
+            "'%s' given. Got type %s; use a joblib.compressor.CompressorWrapper "
+            "instance." % (compressor, type(compressor).__name__)
         )
     factory = compressor.fileobj_factory
     needed = ("read", "write", "seek", "tell")
     if factory is not None and not all(hasattr(factory, a) for a in needed):
         raise _RegistrationError(
-            "Compressor 'fileobj_factory' should be a file object class "
-            "with read, write, seek and tell methods, got %r" % (factory,)
+            "Compressor 'fileobj_factory' attribute should implement the file "
+            "object interface, '%s' given. It needs read, write, seek and "
+            "tell methods." % (factory,)
         )
 
 
@@ -336,3 +338,6 @@ def _register_builtin_compressors() -> None:
 
 
 _register_builtin_compressors()
+
+# joblib 1.6 imported it here; downstream code reads it from this path.
+from ._versions import LooseVersion  # noqa: E402,F401

@@ -265,3 +265,5 @@ def _rmtree_with_handler(folder_path, onerror: OnError) -> None:
         shutil.rmtree(folder_path, onexc=onexc)
     else:
         shutil.rmtree(folder_path, onerror=onerror)
+
+WindowsError = OSError  # 1.6 name (its portable spelling of WindowsError)

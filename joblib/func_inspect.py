@@ -153,6 +153,7 @@ def get_func_code(func: Callable) -> tuple[str, str | None, int]:
 
 def _clean_win_chars(string: str) -> str:
     """Quote the characters that Windows does not accept in file names."""
+    # deferred: only Windows-style paths need it
     from urllib.parse import quote
 
     for char in ("<", ">", "!", ":", "\\"):
@@ -382,3 +383,9 @@ def format_call(func: Callable, args, kwargs, object_name: str = "Memory") -> st
     """
     path, signature = format_signature(func, *args, **kwargs)
     return "%s\n[%s] Calling %s...\n%s" % (80 * "_", object_name, path, signature)
+
+# The field names of inspect.getfullargspec's result, as 1.6 exposed them.
+full_argspec_fields = (
+    "args varargs varkw defaults kwonlyargs kwonlydefaults annotations"
+)
+full_argspec_type = inspect.FullArgSpec

@@ -35,7 +35,8 @@ atomic values in one call and splices the memo and structure opcodes in.
 Array buffers are fed to the hash object without copy (bounded piecewise
 copies for non-contiguous arrays), as in 1.6 before the pickle stream.
 
-The walker has a slow twin that saves every value through
+The walker (and the pickler-free stream of small dicts of atoms,
+:mod:`joblib._hashing.small`) has a slow twin that saves every value through
 ``pickle._Pickler.save``, as 1.6 did: set ``JOBLIB_NO_FAST_HASH=1`` in the
 environment (read at import) or ``joblib.hashing.FAST_HASH = False`` to use
 it, e.g. to tell whether a wrong digest comes from the walker.  Both give
@@ -331,7 +332,7 @@ def hash(obj, hash_name: str = "md5", coerce_mmap: bool = False) -> str:
     ValueError: Valid options for 'hash_name' are ('md5', 'sha1', 'blake2b', 'xxh3', 'xxh128'). Got hash_name='sha256' instead.
     """
     factory = hash_factory(hash_name)  # raises ValueError for unknown names
-    stream = small_stream(obj)
+    stream = small_stream(obj) if FAST_HASH else None
     if stream is not None:  # e.g. Memory's arguments: no pickler needed
         digest = factory()
         digest.update(stream)

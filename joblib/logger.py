@@ -18,18 +18,21 @@ from .disk import mkdirp
 
 
 def _logging():
+    # deferred: these modules are heavy; import joblib.parallel stays light
     import logging
 
     return logging
 
 
 def _pprint():
+    # deferred: heavy, only needed to format values
     import pprint
 
     return pprint
 
 
 def _shutil():
+    # deferred: heavy, only needed by PrintTime
     import shutil
 
     return shutil

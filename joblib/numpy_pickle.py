@@ -15,6 +15,13 @@ import os
 import pickle
 import sys
 
+TYPE_CHECKING = False  # typing stays unimported at run time
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    from ._persist.inspect import inspect_file
+    from ._persist.trust import UntrustedTypesError
+
 from ._persist import array_io, fast_pickle
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
@@ -152,22 +159,16 @@ class NumpyArrayWrapper:
 def _nested_unpickler(unpickler):
     """Unpickler for an object array's nested stream, same restrictions.
 
-    An instance of the caller's own class is used so that a subclass that
-    restricts ``find_class`` also restricts the nested stream.
+    A fresh unpickler (the nested stream has its own stack and memo) whose
+    ``find_class`` is the outer unpickler's own, bound to that instance: a
+    subclass's override, its instance state, or a ``find_class`` assigned
+    on the instance all apply to the objects inside the array (a security
+    property joblib 1.6 has).
     """
-    cls = type(unpickler)
-    try:
-        return cls(
-            unpickler.filename,
-            unpickler.file_handle,
-            unpickler.ensure_native_byte_order,
-            mmap_mode=None,
-        )
-    except TypeError:
-        # A subclass with another constructor: keep its find_class anyway.
-        inner = Unpickler(unpickler.file_handle)
-        inner.find_class = unpickler.find_class
-        return inner
+    inner = Unpickler(unpickler.file_handle)
+    inner.find_class = unpickler.find_class
+    inner.dispatch = _OpcodeTable(Unpickler.dispatch)
+    return inner
 
 
 class NumpyPickler(Pickler):
@@ -290,7 +291,12 @@ class NumpyUnpickler(Unpickler):
     dispatch[pickle.BUILD[0]] = load_build
 
 
-def dump(value, filename, compress=0, protocol=None):
+def dump(
+    value: Any,
+    filename: str | os.PathLike | IO[bytes],
+    compress: bool | int | str | tuple = 0,
+    protocol: int | None = None,
+) -> list[str]:
     """Persist an arbitrary Python object into one file.
 
     Parameters
@@ -338,14 +344,19 @@ def dump(value, filename, compress=0, protocol=None):
     >>> dump({"a": 1}, 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Second argument should be a filename (str or os.PathLike) or ...
+    ValueError: Second argument should be a filename or a file-like object, ...
     """
     if protocol is None:
         protocol = pickle.DEFAULT_PROTOCOL
     return dump_value(value, filename, compress, protocol, NumpyPickler, fast_pickle.ENABLED)
 
 
-def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None):
+def load(
+    filename: str | os.PathLike | IO[bytes],
+    mmap_mode: str | None = None,
+    ensure_native_byte_order: bool | str = "auto",
+    trusted: Any = None,
+) -> Any:
     """Reconstruct a Python object from a file written by :func:`dump`.
 
     .. warning:: Unpickling can run arbitrary code: load a file from a
@@ -355,8 +366,7 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
     ----------
     filename : str, os.PathLike or file object
         Path, or a binary file object open for reading (a regular file,
-        ``io.BytesIO``, ``gzip.GzipFile``, ``bz2.BZ2File``, ...). The
-        compression is detected from the file's first bytes.
+        ``io.BytesIO``, ``gzip.GzipFile``, ...); compression is detected.
     mmap_mode : {None, "r+", "r", "w+", "c"}, optional
         Memory-map the arrays of an uncompressed file (see ``numpy.memmap``);
         ignored with a warning for compressed files and file objects.
@@ -364,9 +374,8 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
         Byte-swap arrays to the host's byte order; "auto" means
         ``mmap_mode is None``. True together with a ``mmap_mode`` is an error.
     trusted : list or None, default None
-        None: full pickle (joblib 1.6). A list, even empty: restricted mode,
-        building only numpy and builtin data and the classes and functions
-        listed (names, ``"pkg.*"``, objects, presets): :ref:`safe_loading`.
+        A list (even empty) of trusted names: restricted mode, see
+        :ref:`safe_loading`. None: full pickle, as joblib 1.6.
 
     Returns
     -------
@@ -399,12 +408,16 @@ def load(filename, mmap_mode=None, ensure_native_byte_order="auto", trusted=None
     mmap_mode = check_mmap_mode(mmap_mode)  # numpy's long names -> short ones
     native = check_load_options(mmap_mode, ensure_native_byte_order)
     if trusted is not None:
-        from ._persist.restricted import load_restricted
+        return _load_restricted(filename, mmap_mode, native, trusted)
+    return load_value(filename, mmap_mode, native, NumpyUnpickler,
+                      load_compatibility, fast_pickle.ENABLED)
 
-        return load_restricted(filename, mmap_mode, native, trusted)
-    return load_value(
-        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, fast_pickle.ENABLED
-    )
+
+def _load_restricted(filename, mmap_mode, native, trusted):
+    # Imported on use: the restricted mode's modules import this one.
+    from ._persist.restricted import load_restricted
+
+    return load_restricted(filename, mmap_mode, native, trusted)
 
 
 def __getattr__(name):
@@ -438,3 +451,6 @@ def load_temporary_memmap(filename, mmap_mode, unlink_on_gc_collect):
     JOBLIB_MMAPS.add(obj.filename)
     return obj
 
+# Names joblib 1.6 imported into this module, still imported from here.
+from ._persist.array_io import make_memmap  # noqa: E402,F401
+from ._persist.file_io import BUFFER_SIZE  # noqa: E402,F401

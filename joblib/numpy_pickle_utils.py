@@ -7,6 +7,7 @@ import pickle
 
 from ._persist.array_io import ensure_native_byte_order as _ensure_native_byte_order
 from ._persist.array_io import _is_foreign_order as _is_foreign_order
+from ._persist.file_io import BUFFER_SIZE  # noqa: F401
 from ._persist.file_io import IO_BUFFER_SIZE as _IO_BUFFER_SIZE
 from ._persist.file_io import detect_compressor as _detect_compressor
 from ._persist.file_io import is_raw_file as _is_raw_file
@@ -19,7 +20,6 @@ __all__ = ["Pickler", "Unpickler", "BUFFER_SIZE"]
 
 Pickler = pickle._Pickler
 Unpickler = pickle._Unpickler
-BUFFER_SIZE = 2**18  # historical read block size, kept for importers
 
 
 def _is_numpy_array_byte_order_mismatch(array) -> bool:
@@ -47,3 +47,5 @@ def _read_bytes(fp, size, error_template="ran out of data"):
             % (error_template, size, len(data))
         )
     return data
+
+xrange = range  # 1.6 name, kept for importers

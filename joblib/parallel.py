@@ -249,8 +249,15 @@ class Parallel(Logger):
     progress : bool or callable, default=False
         ``True`` shows a progress bar (tqdm when installed); a callable
         receives a :class:`ProgressEvent` per completed task.
+    forward_logs : bool, default=False
+        Handle the log records of process workers with this process's
+        logging configuration, and re-emit their warnings here once per
+        location (see the "Workers" guide).
     **backend_kwargs
-        Passed to the backend's ``configure`` (e.g. ``initializer``).
+        Passed to the backend's ``configure``.  ``initializer`` and
+        ``initargs`` set up each worker process (loky, multiprocessing),
+        each worker thread (threading) or, with one worker, each call;
+        see :func:`joblib.worker_state`.
 
     Raises
     ------
@@ -288,9 +295,10 @@ class Parallel(Logger):
     _pre_dispatch_amount = _CallAttribute("pre_dispatch_amount")
     _cached_effective_n_jobs = _CallAttribute("n_jobs", None)
 
-    def __init__(self, n_jobs=default_parallel_config["n_jobs"],
-                 backend=default_parallel_config["backend"], return_as="list",
-                 verbose=default_parallel_config["verbose"], timeout=None,
+    def __init__(self, n_jobs: int | None = default_parallel_config["n_jobs"],
+                 backend: str | ParallelBackendBase | None = default_parallel_config["backend"],
+                 return_as: str = "list",
+                 verbose: int = default_parallel_config["verbose"], timeout: float | None = None,
                  pre_dispatch="2 * n_jobs", batch_size="auto",
                  temp_folder=default_parallel_config["temp_folder"],
                  max_nbytes=default_parallel_config["max_nbytes"],
@@ -298,7 +306,8 @@ class Parallel(Logger):
                  prefer=default_parallel_config["prefer"],
                  require=default_parallel_config["require"],
                  *, progress=False, retries=0, retry_on=(), retry_delay=0,
-                 task_timeout=None, on_error="raise", **backend_kwargs):
+                 task_timeout=None, on_error="raise", forward_logs=False,
+                 **backend_kwargs):
         super().__init__()
         check_return_as(return_as)
         self.return_as = return_as
@@ -310,6 +319,7 @@ class Parallel(Logger):
         self.timeout = timeout
         self.pre_dispatch = pre_dispatch
         self.progress = progress
+        self.forward_logs = bool(forward_logs)
         self._backend_kwargs = collect_backend_kwargs(
             backend_kwargs, config,
             _initial_context(),
@@ -394,6 +404,11 @@ class Parallel(Logger):
         return 1
 
     def _terminate_and_reset(self) -> None:
+        if self.forward_logs:
+            # The call's worker records are in the listener's socket by now.
+            from ._parallel.workers.log_forward import drain
+
+            drain()
         if self._calling and hasattr(self._backend, "stop_call"):
             self._backend.stop_call()
         self._calling = False
@@ -531,9 +546,13 @@ class Parallel(Logger):
             return self._backend.compute_batch_size()
         return self.batch_size
 
-    def _print(self, msg: str) -> None:
+    def _print(self, msg: str, level: int | None = None) -> None:
+        """Progress output (if verbose): stderr, and the ``joblib`` logger
+        at ``level`` (default: DEBUG for batch-size changes, else INFO)."""
         if self.verbose:
-            write_message(str(self), msg, self.verbose)
+            if level is None:
+                level = 10 if msg.startswith("Batch computation too") else 20
+            write_message(str(self), msg, self.verbose, level)
 
     def print_progress(self) -> None:
         """Print a progress line, more or less often depending on ``verbose``."""

@@ -27,3 +27,5 @@ __all__ = [
     "get_memmapping_reducers",
     "mp",
 ]
+
+WindowsError = OSError  # 1.6 name (its portable spelling of WindowsError)

@@ -405,3 +405,18 @@ def test_workers_do_not_inherit_the_parents_descriptors():
         print(json.dumps({"eof": bool(ready) and os.read(read_end, 1) == b""}))
     """)
     assert out == {"eof": True}
+
+
+def test_cgroup_quota_is_read_at_most_once_per_second(fake_cgroup, monkeypatch):
+    fake_cgroup["v2"].write_text("200000 100000\n")
+    assert cpu_module.cpu_count() == 2
+    reads = []
+    real_read = cpu_module._read_words
+    monkeypatch.setattr(cpu_module, "_read_words",
+                        lambda path: reads.append(path) or real_read(path))
+    fake_cgroup["v2"].write_text("300000 100000\n")
+    assert [cpu_module.cpu_count() for _ in range(50)] == [2] * 50
+    assert reads == []  # answered from the cache
+    cpu_module._QUOTA_CACHE[1] -= cpu_module._QUOTA_TTL + 0.1  # a second later
+    assert cpu_module.cpu_count() == 3  # a changed quota is seen after the TTL
+    assert reads

@@ -208,3 +208,25 @@ def test_multiprocessing_below_loky_runs_sequentially_with_warning():
 
 def test_explicit_loky_below_loky_is_allowed():
     assert Parallel(n_jobs=2)(delayed(_loky_inside)(i) for i in range(1)) == [[0, 1, 2]]
+
+
+def test_pre_dispatch_expressions_are_parsed_once(monkeypatch):
+    import math
+
+    from joblib import Parallel, delayed
+    from joblib._parallel import batching
+
+    batching._eval_pre_dispatch.cache_clear()
+    parsed = []
+    real = batching.eval_expr
+    monkeypatch.setattr(batching, "eval_expr", lambda expr: parsed.append(expr) or real(expr))
+    with Parallel(n_jobs=2, backend="threading", pre_dispatch="3*n_jobs") as parallel:
+        for _ in range(5):
+            assert parallel(delayed(math.sqrt)(i) for i in range(9)) == [
+                math.sqrt(i) for i in range(9)]
+    assert parsed == ["3*2"]
+    assert batching.parse_pre_dispatch("3*n_jobs", 4) == 12
+    with pytest.raises(ValueError):
+        batching.parse_pre_dispatch("n_jobs**", 2)  # errors are not cached
+    with pytest.raises(ValueError):
+        batching.parse_pre_dispatch("n_jobs**", 2)

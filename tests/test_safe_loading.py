@@ -359,3 +359,145 @@ def test_restricted_load_in_fresh_interpreter_does_not_import_named_modules(tmp_
                          text=True, timeout=60, env=dict(os.environ))
     assert out.stdout.strip() == "['side_effect_mod.K']", out.stderr
     assert not (tmp_path / "IMPORTED").exists()
+
+
+def test_restricted_load_and_inspect_without_numpy(tmp_path):
+    path = tmp_path / "plain.pkl"
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "import collections, joblib\n"
+        "joblib.dump({'a': [1, {2}], 'o': collections.OrderedDict(x=1)}, %r)\n"
+        "print(joblib.load(%r, trusted=['numpy']))\n"
+        "print(joblib.inspect_file(%r)['globals'])\n" % ((str(path),) * 3)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.splitlines() == [
+        "{'a': [1, {2}], 'o': OrderedDict([('x', 1)])}",
+        "{'collections.OrderedDict': 1}",
+    ], out.stderr
+
+
+@pytest.fixture
+def sklearn_like(tmp_path, monkeypatch):
+    """A package laid out like scikit-learn (the real one is not a test dep)."""
+    if "sklearn" in sys.modules:
+        pytest.skip("a real scikit-learn is imported: the layout test needs its own")
+    root = tmp_path / "pkgs"
+    files = {
+        "sklearn/__init__.py": "",
+        "sklearn/base.py": "class BaseEstimator:\n    pass\n",
+        "sklearn/linear_model.py": (
+            "from sklearn.base import BaseEstimator\nimport os\n"
+            "class LogisticRegression(BaseEstimator):\n"
+            "    def __init__(self, C=1.0):\n        self.C = C\n"
+            "def run(cmd):\n    os.system(cmd)\n"
+        ),
+        "sklearn/neighbors/__init__.py": "",
+        "sklearn/neighbors/_kd_tree.py": (
+            "from sklearn.base import BaseEstimator\n"
+            "class KDTree:\n    def __reduce__(self):\n"
+            "        return (newObj, (KDTree,), self.__dict__)\n"
+            "def newObj(cls):\n    return cls.__new__(cls)\n"
+        ),
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.syspath_prepend(str(root))
+    yield
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        del sys.modules[name]
+
+
+def test_sklearn_preset(tmp_path, sklearn_like, sentinel):
+    from sklearn.linear_model import LogisticRegression, run
+    from sklearn.neighbors._kd_tree import KDTree
+
+    model = LogisticRegression(C=0.5)
+    model.coef_ = np.arange(4.0)
+    model.tree_ = KDTree()
+    model.tree_.data = np.ones(3)
+    path = tmp_path / "model.pkl"
+    joblib.dump(model, path)
+    loaded = joblib.load(path, trusted=["sklearn"])
+    assert type(loaded) is LogisticRegression and loaded.C == 0.5
+    assert type(loaded.tree_) is KDTree and loaded.tree_.data.tolist() == [1, 1, 1]
+    for alias in ("scikit-learn", "scikit-learn estimators"):
+        assert joblib.load(path, trusted=[alias]).C == 0.5
+    # A function of the package is not an estimator: not trusted.
+    evil = tmp_path / "evil.pkl"
+    joblib.dump([model, Gadget(run, "touch %s" % sentinel)], evil)
+    with pytest.raises(UntrustedTypesError) as info:
+        joblib.load(evil, trusted=["sklearn"])
+    assert info.value.untrusted == ["sklearn.linear_model.run"]
+    assert not sentinel.exists()
+    # newObj builds only the preset's classes.
+    hostile = tmp_path / "newobj.pkl"
+    hostile.write_bytes(_raw_pickle(
+        _global("sklearn.neighbors._kd_tree", "newObj")
+        + _global("collections", "OrderedDict") + b"\x85R"))
+    with pytest.raises(pickle.UnpicklingError, match="newObj"):
+        joblib.load(hostile, trusted=["sklearn"])
+
+
+@pytest.mark.parametrize("dtype_state", [b"X\x02\x00\x00\x00f8", b"N"])
+def test_array_wrapper_state_is_checked(tmp_path, dtype_state):
+    # A wrapper whose dtype is not a numpy dtype never gets raw bytes.
+    wrapper = (
+        _global("joblib.numpy_pickle", "NumpyArrayWrapper") + b")\x81}("
+        + b"X\x05\x00\x00\x00dtype" + dtype_state
+        + b"X\x05\x00\x00\x00shapeK\x01\x85"
+        + b"X\x05\x00\x00\x00orderX\x01\x00\x00\x00C"
+        + b"X\x08\x00\x00\x00subclass" + _global("numpy", "ndarray") + b"ub"
+    )
+    data = b"\x80\x02" + wrapper + b"\x00" * 8 + b"."
+    path = tmp_path / "w.pkl"
+    path.write_bytes(data)
+    # The scan refuses it first...
+    with pytest.raises(pickle.UnpicklingError, match="expected a numpy dtype"):
+        joblib.load(path, trusted=[])
+    # ...and the guarded unpickler, the second line of defence, too.
+    from joblib._persist.restricted import make_restricted_unpickler
+    from joblib._persist.trust import TrustPolicy
+
+    unpickler = make_restricted_unpickler(TrustPolicy([]))("", io.BytesIO(data), True)
+    with pytest.raises(pickle.UnpicklingError, match="invalid array wrapper"):
+        unpickler.load()
+
+
+def test_hostile_build_on_a_class_is_still_inspectable(tmp_path):
+    path = tmp_path / "b.pkl"
+    path.write_bytes(_raw_pickle(
+        _global("types", "SimpleNamespace") + b"N}X\x08\x00\x00\x00__repr__"
+        + _global("builtins", "eval") + b"s\x86b"))
+    assert joblib.inspect_file(path)["globals"] == {
+        "builtins.eval": 1, "types.SimpleNamespace": 1}
+
+
+def test_guarded_unpickler_alone_refuses_untrusted_globals(sentinel):
+    # Second line of defence: without the scan, find_class still refuses.
+    from joblib._persist.restricted import make_restricted_unpickler
+    from joblib._persist.trust import TrustPolicy
+
+    data = pickle.dumps([1, Gadget(os.system, "touch %s" % sentinel)])
+    cls = make_restricted_unpickler(TrustPolicy(["numpy"]))
+    with pytest.raises(UntrustedTypesError, match="system"):
+        cls("", io.BytesIO(data), True).load()
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_numpy_subclasses_and_string_dtype_in_plain_pickles(tmp_path, protocol):
+    values = [np.rec.fromrecords([(1, 2.0)], names="a,b"),
+              np.rec.fromrecords([(1, 2.0)], names="a,b")[0],
+              np.memmap(tmp_path / "m.dat", dtype="f8", mode="w+", shape=(3,))]
+    if hasattr(np.dtypes, "StringDType"):
+        values.append(np.array(["a", "bc"], dtype=np.dtypes.StringDType()))
+        values.append(np.array(["a", None], dtype=np.dtypes.StringDType(na_object=None)))
+    for value in values:
+        data = pickle.dumps(value, protocol=protocol)
+        expected = pickle.loads(data)
+        got = joblib.load(io.BytesIO(data), trusted=[])
+        assert type(got) is type(expected) and repr(got) == repr(expected)

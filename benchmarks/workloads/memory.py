@@ -155,9 +155,90 @@ def _store_and_reduce(bench: Bench) -> None:
     bench.measure("mem_reduce_size", reduce_once, k=3)
 
 
+def _hits_with_limits(bench: Bench) -> None:
+    """mem_hit_small with limits kept on write (statistics are always on)."""
+    n_args, n_calls = bench.n(50, minimum=5), bench.n(1000, minimum=20)
+    state: dict = {}
+
+    def setup() -> None:
+        memory = joblib.Memory(os.path.join(bench.cachedir, "hits_limits"),
+                               verbose=0, bytes_limit="10G", items_limit=10**6)
+        cached = state["cached"] = memory.cache(small_result)
+        for x in range(n_args):
+            cached(x)
+
+    def once() -> float:
+        cached, before = state["cached"], CALLS["small"]
+        start = time.perf_counter()
+        for j in range(n_calls):
+            cached(j % n_args)
+        seconds = time.perf_counter() - start
+        check(CALLS["small"] == before, "a cache hit called the function")
+        return seconds
+
+    bench.measure("mem_hit_small_limits", once, k=3, amount=n_calls, setup=setup)
+
+
+# The computation shared by the compute-once processes: it only waits, so
+# that the 2 cores of a small machine do not limit the measurement.
+COMPUTE_ONCE_SECONDS = 1.0
+_CALLER = """
+import os, sys, time
+sys.path[:0] = {path!r}
+import joblib
+from benchmarks.workloads.memory import slow_constant
+f = joblib.Memory({location!r}, verbose=0, compute_once=True).cache(slow_constant)
+open({ready!r} + str(os.getpid()), "w").close()
+while not os.path.exists({go!r}):
+    time.sleep(0.001)
+assert f(7) == 7
+with open({ready!r} + "done" + str(os.getpid()), "w") as out:
+    out.write(repr(time.time()))
+"""
+
+
+def slow_constant(x: int) -> int:
+    """The slow function of mem_compute_once_8 (one computation expected)."""
+    time.sleep(COMPUTE_ONCE_SECONDS)
+    return x
+
+
+def _compute_once(bench: Bench) -> None:
+    import subprocess
+    import sys
+
+    def once() -> float:
+        folder = os.path.join(bench.cachedir, f"once{time.monotonic_ns()}")
+        os.makedirs(folder)
+        ready, go = os.path.join(folder, "ready-"), os.path.join(folder, "go")
+        code = _CALLER.format(path=sys.path, location=os.path.join(folder, "c"),
+                              ready=ready, go=go)
+        procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(8)]
+        deadline = time.monotonic() + 120
+        while sum(n.startswith("ready-") for n in os.listdir(folder)) < 8:
+            check(time.monotonic() < deadline and all(p.poll() is None for p in procs),
+                  "a compute-once process failed to start")
+            time.sleep(0.005)
+        start = time.time()  # wall clock: compared with the callers' clocks
+        open(go, "w").close()
+        codes = [p.wait(120) for p in procs]
+        check(codes == [0] * 8, f"compute-once processes exited with {codes}")
+        # Until the last caller has its value (not until the processes have
+        # exited: interpreter shut-down is not part of compute-once).
+        done = [os.path.join(folder, n) for n in os.listdir(folder)
+                if n.startswith("ready-done")]
+        check(len(done) == 8, f"{len(done)} of 8 callers got the value")
+        last = max(float(open(path).read()) for path in done)
+        return (last - start) / COMPUTE_ONCE_SECONDS
+
+    bench.measure("mem_compute_once_8", once, k=3)
+
+
 def run_memory(bench: Bench) -> None:
     """All ``mem_*`` metrics, each in its own cache folder."""
     _hits(bench)
     _hit_array(bench)
     _miss(bench)
     _store_and_reduce(bench)
+    _hits_with_limits(bench)
+    _compute_once(bench)

@@ -24,6 +24,7 @@ from typing import Optional, Sequence
 SUBCOMMANDS: dict = {
     "info": "joblib._cli.info",
     "check": "joblib._cli.check",
+    "cache": "joblib._cli.cache",
 }
 
 

@@ -17,7 +17,7 @@ import time
 import warnings
 from typing import Any, NamedTuple
 
-from . import reporting
+from . import reporting, stats
 from .call_identity import hash_arguments
 from .results import NotMemorizedResult
 
@@ -48,7 +48,12 @@ MISS = _Miss()
 def prepare(state, args: tuple, kwargs: dict) -> CallKey:
     """Hash the arguments of a call of ``state``'s function."""
     args_id, arg_dict = hash_arguments(
-        state.func, state.ignore, args, kwargs, coerce_mmap=state.mmap_mode is not None
+        state.func,
+        state.ignore,
+        args,
+        kwargs,
+        coerce_mmap=state.mmap_mode is not None,
+        hash_name=state.options.hash_name,
     )
     return CallKey((state.func_id, args_id), arg_dict)
 
@@ -97,6 +102,7 @@ def _load(state, call_id):
     except KeyError:
         return MISS  # not cached, or deleted since (e.g. reduce_size elsewhere)
     except Exception as exc:  # corrupt or unreadable entry: warned, recomputed
+        state.counters.failed_loads += 1
         _warn_load_failure(state, call_id, exc)
         return MISS
     if state.verbose > reporting.VERBOSE_LOADS:
@@ -127,7 +133,15 @@ def lookup(state, key: CallKey, shelving: bool, args=(), kwargs=None) -> Any:
     elif not state.code_is_current():
         return MISS
     # fetch_item signals a missing entry by a KeyError.
-    return _load(state, key.call_id)
+    value = _load(state, key.call_id)
+    if value is not MISS:
+        # Counted inline: this is the hit path (see joblib._memory.stats).
+        counters = state.counters
+        counters.hits += 1
+        counters.pending.append(key.call_id[1])
+        if len(counters.pending) > stats.MAX_PENDING:
+            stats.settle(state.store, state.func_id, counters)
+    return value
 
 
 def _metadata(key: CallKey, duration: float, start_time: float) -> dict:
@@ -157,6 +171,10 @@ def store_result(state, key: CallKey, output, start_time: float, shelving: bool)
     metadata = _persist_metadata(state, key, duration, start_time)
     stored = state.store.dump_item(key.call_id, output, verbose=state.verbose)
     reporting.computed(state.verbose, state.name, time.time() - start_time)
+    if stored is not False:
+        state.counters.stores += 1
+        if state.limits is not None:
+            state.store.enforce_limits_after_write(key.call_id, state.limits)
     if stored is False:
         # Not cached (a CacheWarning said why): hand the value back as is.
         return (NotMemorizedResult(output) if shelving else output), metadata
@@ -171,7 +189,8 @@ def store_result(state, key: CallKey, output, start_time: float, shelving: bool)
 
 
 def announce_call(state, key: CallKey, args, kwargs) -> None:
-    """Messages printed before computing."""
+    """Messages printed before computing (and the count of misses)."""
+    state.counters.misses += 1
     location = state.store.get_cached_func_info([state.func_id]).get("location")
     reporting.computing(
         state.verbose, state.reporter, state.name, key.call_id[1], location

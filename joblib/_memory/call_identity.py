@@ -123,9 +123,19 @@ def _short_repr(value: Any) -> str:
 
 
 def hash_arguments(
-    func: Callable, ignore, args: tuple, kwargs: dict, coerce_mmap: bool
+    func: Callable,
+    ignore,
+    args: tuple,
+    kwargs: dict,
+    coerce_mmap: bool,
+    hash_name: str = "md5",
 ) -> tuple[str, dict]:
-    """Return ``(args_id, arg_dict)`` for a call of ``func``."""
+    """Return ``(args_id, arg_dict)`` for a call of ``func``.
+
+    With ``md5`` (joblib 1.6's), ``args_id`` is the hex digest; with another
+    algorithm it is prefixed by the algorithm's name (``xxh3-<digest>``),
+    so caches made with different algorithms never share an entry.
+    """
     target = func
     if isinstance(func, functools.partial):
         target, bound_args, bound_kwargs = identity_target(func)
@@ -133,10 +143,13 @@ def hash_arguments(
         kwargs = {**bound_kwargs, **kwargs}
     arg_dict = filter_args(target, ignore, args, kwargs)
     try:
-        return joblib_hash(arg_dict, coerce_mmap=coerce_mmap), arg_dict
+        digest = joblib_hash(arg_dict, hash_name=hash_name, coerce_mmap=coerce_mmap)
     except Exception as exc:  # re-raised, naming the argument that failed
         name = getattr(target, "__name__", "unknown")
         error = _unhashable_error(name, arg_dict, exc, coerce_mmap)
         if error is exc:
             raise
         raise error from exc
+    if hash_name != "md5":
+        digest = safe_component(hash_name) + "-" + digest
+    return digest, arg_dict

@@ -12,12 +12,15 @@ next call to look at the disk again.
 from __future__ import annotations
 
 import enum
+import json
 import os
 import tokenize
 import warnings
 from typing import Any
 
 from ..func_inspect import get_func_code, get_func_name
+from .._store_backends import CacheWarning
+from ..hashing import hash as joblib_hash
 from . import hooks, reporting
 
 __all__ = [
@@ -49,6 +52,7 @@ CURRENT, NEW, CHANGED = Verdict.CURRENT, Verdict.NEW, Verdict.CHANGED
 # functions share an identifier, each must re-check the disk after the other
 # wrote, instead of trusting its own earlier verification.
 _OWNERS: dict = {}
+_GARBAGE = "<unreadable func_code.py>"
 
 
 def extract_first_line(func_code: str) -> tuple[str, int]:
@@ -74,8 +78,60 @@ def _func_hash(func) -> tuple:
     return id(func), hash(func), hash(getattr(func, "__code__", None))
 
 
-def _owner_key(state) -> tuple:
-    return (state.store.location, state.func_id)
+# The invalidation controls (depends=, version=) are written after the
+# source, on one line: ``func_code.py`` stays joblib 1.6's format when none
+# is used. (joblib 1.6 reading a file with this line sees a changed function.)
+_EXTRAS_MARK = "\n# joblib-memory: "
+
+
+def _token(state, func) -> tuple:
+    """What must be unchanged for an in-memory verification to stand."""
+    options = state.options
+    if options.plain_code_check:
+        return _func_hash(func)  # joblib 1.6's check: the common, fast case
+    helpers = tuple(_func_hash(helper) for helper in options.depends)
+    own = _func_hash(func) if options.check_code else id(func)
+    return own, helpers, repr(options.version)
+
+
+def _extras(state) -> dict:
+    """The ``depends``/``version`` record of ``state``'s options ({} if none)."""
+    options = state.options
+    extras: dict = {}
+    if options.depends:
+        extras["depends"] = {
+            _qualified_name(helper): joblib_hash(get_func_code(helper)[0])
+            for helper in options.depends
+        }
+    if options.version is not None:
+        extras["version"] = repr(options.version)
+    return extras
+
+
+def _qualified_name(func) -> str:
+    modules, name = get_func_name(func, resolv_alias=False)
+    return ".".join(list(modules) + [name])
+
+
+def split_extras(text: str) -> tuple[str, dict]:
+    """Split ``func_code.py``'s text into (1.6 part, invalidation record)."""
+    body, mark, record = text.rpartition(_EXTRAS_MARK)
+    if not mark or "\n" in record:
+        return text, {}
+    try:
+        extras = json.loads(record)
+    except ValueError:
+        return text, {}
+    return (body, extras) if isinstance(extras, dict) else (text, {})
+
+
+def _stored_text(state) -> str:
+    source, _, first_line = state.code_info()
+    text = format_func_code(source, first_line)
+    extras = _extras(state)
+    if extras:
+        text += _EXTRAS_MARK + json.dumps(extras, sort_keys=True)
+    return text
 
 
 def _remember(state, func) -> None:
@@ -85,9 +141,13 @@ def _remember(state, func) -> None:
         # Lambdas of one module share an identifier: always check the disk.
         return
     try:
-        hooks.function_hashes()[func] = _func_hash(func)
+        hooks.function_hashes()[func] = _token(state, func)
     except TypeError:
         pass  # unhashable or not weak-referenceable callables: disk check
+
+
+def _owner_key(state) -> tuple:
+    return (state.store.location, state.func_id)
 
 
 def check(state) -> Verdict:
@@ -103,7 +163,7 @@ def check(state) -> Verdict:
     except TypeError:
         entry = None
     if entry is not None and _OWNERS.get(_owner_key(state)) == id(func):
-        if entry == _func_hash(func):
+        if entry == _token(state, func):
             return CURRENT
     return _check_on_disk(state, func)
 
@@ -111,20 +171,57 @@ def check(state) -> Verdict:
 def write(state) -> None:
     """Write ``func_code.py`` for the current code and remember it."""
     func = state.identity_func
-    source, _, first_line = state.code_info()
-    state.store.store_cached_func_code(
-        [state.func_id], format_func_code(source, first_line)
-    )
+    state.store.store_cached_func_code([state.func_id], _stored_text(state))
     _remember(state, func)
 
 
-def _check_on_disk(state, func) -> Verdict:
-    source, source_file, first_line = state.code_info()
+def _read_stored(state) -> str | None:
+    """The text of ``func_code.py``; None if missing; _GARBAGE (warned) if unusable."""
     try:
         stored = state.store.get_cached_func_code([state.func_id])
     except (OSError, KeyError):
+        return None
+    except UnicodeDecodeError as exc:  # joblib 1.6 raises it from the call
+        _warn_garbage(state, "it is not UTF-8 text (%s)" % exc)
+        return _GARBAGE
+    if not stored.startswith(FIRST_LINE_TEXT) or "\x00" in stored:
+        _warn_garbage(state, "it does not start with '%s N'" % FIRST_LINE_TEXT)
+        return _GARBAGE
+    if "\n" not in stored:
+        _warn_garbage(state, "it is truncated after its first line")
+        return _GARBAGE
+    try:
+        extract_first_line(stored)
+    except ValueError:
+        _warn_garbage(state, "its first line is not '%s N'" % FIRST_LINE_TEXT)
+        return _GARBAGE
+    return stored
+
+
+def _warn_garbage(state, why: str) -> None:
+    warnings.warn(
+        "The stored code of %s (func_code.py) cannot be read: %s. It is "
+        "treated as a change of the function: its cached results are "
+        "cleared." % (state.func_id, why),
+        CacheWarning,
+        stacklevel=reporting.user_stacklevel(),
+    )
+
+
+def _check_on_disk(state, func) -> Verdict:
+    stored = _read_stored(state)
+    if stored is None:
         return NEW
-    old_source, old_first_line = extract_first_line(stored)
+    if stored is _GARBAGE:
+        return CHANGED
+    body, extras = split_extras(stored)
+    if extras != _extras(state):
+        return CHANGED
+    if not state.options.check_code:
+        _remember(state, func)
+        return CURRENT
+    source, source_file, first_line = state.code_info()
+    old_source, old_first_line = extract_first_line(body)
     if old_source == source:
         _remember(state, func)
         return CURRENT

@@ -8,7 +8,10 @@ steps of a cached call (``cached_call``) and the code check
 
 - identity: ``func``, ``func_id``, ``identity_func``, ``name``;
 - options: ``ignore``, ``mmap_mode``, ``verbose``, ``timestamp``,
-  ``validation`` (the ``cache_validation_callback``);
+  ``validation`` (the ``cache_validation_callback``), ``options`` (the
+  options beyond 1.6: hash, compute-once, invalidation controls) and
+  ``limits`` (the Memory's size limits, enforced on write, or None);
+- ``counters``: the process' statistics of the function;
 - the store handle: ``store`` (the public store API, see
   ``joblib._store_backends``);
 - the code check: ``code_info()`` (what is compared) and
@@ -21,8 +24,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..func_inspect import get_func_name
-from . import func_code, reporting
+from . import func_code, reporting, stats
 from .call_identity import func_identifier, identity_target
+from .options import DEFAULT_OPTIONS, FunctionOptions, Limits
 from .results import MemorizedResult
 
 __all__ = ["FunctionState", "PICKLED_FIELDS"]
@@ -62,6 +66,8 @@ class FunctionState:
         verbose: int = 1,
         timestamp: float | None = None,
         validation: Callable[[dict], bool] | None = None,
+        options: FunctionOptions = DEFAULT_OPTIONS,
+        limits: Limits | None = None,
     ) -> None:
         self.func = func
         self.func_id = func_identifier(func) if func_id is None else func_id
@@ -77,10 +83,14 @@ class FunctionState:
         self.code_info_cache = None
         self.code_id = None  # id of the __code__ code_info_cache was read from
         self._name = None
+        self.options = options
+        self.limits = limits if limits else None
+        self.counters = stats.counters_for(store, self.func_id)
 
     @classmethod
-    def from_fields(cls, fields: dict, reporter: Any) -> "FunctionState":
-        """Rebuild from the pickled attributes (``PICKLED_FIELDS`` names)."""
+    def from_fields(cls, fields: dict, reporter: Any, extra=None) -> "FunctionState":
+        """Rebuild from the pickled attributes (``PICKLED_FIELDS`` names) and
+        the ``extra`` ``(options, limits)`` pickled when not the defaults."""
         state = cls.__new__(cls)
         state.reporter = reporter
         state._name = None
@@ -89,7 +99,15 @@ class FunctionState:
             setattr(state, own, fields.get(public, defaults.get(own)))
         if state.func_id is None and state.func is not None:
             state.func_id = func_identifier(state.func)
+        state.options, state.limits = extra or (DEFAULT_OPTIONS, None)
+        state.counters = stats.counters_for(state.store, state.func_id)
         return state
+
+    def extra_fields(self):
+        """``(options, limits)`` if they differ from joblib 1.6's, else None."""
+        if self.options == DEFAULT_OPTIONS and self.limits is None:
+            return None
+        return self.options, self.limits
 
     # -- identity --------------------------------------------------------
 

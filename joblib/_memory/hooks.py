@@ -17,6 +17,7 @@ __all__ = ["function_hashes", "store_backends", "collision_warning"]
 def _memory_module():
     module = sys.modules.get("joblib.memory")
     if module is None:
+        # deferred: call-time accessor of joblib.memory's patchable globals (it imports us)
         from .. import memory as module
     return module
 

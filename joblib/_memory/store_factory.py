@@ -131,16 +131,16 @@ def register_store_backend(backend_name: str, backend: type) -> None:
     >>> register_store_backend("fs-copy", dict)
     Traceback (most recent call last):
     ...
-    ValueError: Store backend should inherit StoreBackendBase, <class 'dict'> (type type) given.
+    ValueError: Store backend should inherit StoreBackendBase, '<class 'dict'>' given. Got type type.
     """
     if not isinstance(backend_name, str):
         raise ValueError(
-            "Store backend name should be a string, %r (type %s) given."
+            "Store backend name should be a string, '%s' given. Got type %s."
             % (backend_name, type(backend_name).__name__)
         )
     if not (isinstance(backend, type) and issubclass(backend, StoreBackendBase)):
         raise ValueError(
-            "Store backend should inherit StoreBackendBase, %r (type %s) given."
+            "Store backend should inherit StoreBackendBase, '%s' given. Got type %s."
             % (backend, type(backend).__name__)
         )
     hooks.store_backends()[backend_name] = backend

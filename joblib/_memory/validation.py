@@ -15,6 +15,7 @@ def memoized_doc(func) -> str:
     """``__doc__`` of a MemorizedFunc: 'Memoized version of' + pydoc's text."""
     if not inspect.isfunction(func):
         return "Memoized version of %s" % func.__doc__
+    # deferred: pydoc is heavy; only docstrings of memoized functions need it
     import pydoc
 
     doc = pydoc.TextDoc().document(func).replace("\n", "\n\n", 1)

@@ -81,7 +81,7 @@ def resolve_backend(spec: Any, *, nesting_level: int | None = None,
     if params:
         raise ValueError(
             "Constructor parameters backend_params are only supported when "
-            f"backend is a string, got backend={spec!r} (type "
+            f"backend is a string. Got backend={spec!r} (type "
             f"{type(spec).__name__}) with {sorted(params)}."
         )
     if _is_mp_context(spec) and not isinstance(spec, ParallelBackendBase):

@@ -14,9 +14,11 @@ TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any
 
+from . import free_threading
 from .backend_resolution import (
     default_backend,
     process_backend,
+    registry,
     resolve_backend,
     thread_backend,
 )
@@ -135,7 +137,18 @@ def active_backend(prefer=default_parallel_config["prefer"],
         return threaded, {**config, "n_jobs": 1}
     if not explicit and prefer == "processes" and uses_threads:
         return process_backend(backend.nesting_level), dict(config)
+    if (not explicit and prefer is None and not uses_threads
+            and free_threading.gil_disabled() and _is_stock_default(backend)):
+        # Free-threaded Python: threads run Python code in parallel.
+        return thread_backend(backend.nesting_level), config
     return backend, config
+
+
+def _is_stock_default(backend: Any) -> bool:
+    """The default backend is joblib's own process backend (not one that a
+    user made the default with ``register_parallel_backend``)."""
+    reg = registry()
+    return reg.DEFAULT_BACKEND == reg.DEFAULT_PROCESS_BACKEND
 
 
 def get_active_backend(prefer=default_parallel_config["prefer"],
@@ -190,6 +203,14 @@ def effective_n_jobs(n_jobs: int | None = -1) -> int:
         n_jobs = backend_n_jobs
     return backend.effective_n_jobs(n_jobs=n_jobs)
 
+
+
+class InnerMaxNumThreadsError(ValueError, AssertionError):
+    """``inner_max_num_threads`` given for a backend that cannot honour it.
+
+    A ValueError (a bad argument value); also an AssertionError because
+    joblib 1.6 raised that, and callers may catch it.
+    """
 
 class parallel_config:
     """Set the default backend and settings of :class:`~joblib.Parallel`.
@@ -280,7 +301,7 @@ class parallel_config:
                                      stacklevel=4)
         if inner_max_num_threads is not None:
             if not backend.supports_inner_max_num_threads:
-                raise ValueError(
+                raise InnerMaxNumThreadsError(
                     f"{backend.__class__.__name__} does not accept setting the "
                     "inner_max_num_threads argument."
                 )

@@ -5,6 +5,7 @@ loky, physical cores and non-Linux platforms are left to loky."""
 from __future__ import annotations
 
 import os
+import time
 
 from .._multiprocessing_helpers import MULTIPROCESSING_USABLE
 
@@ -60,7 +61,7 @@ def _usable_logical_cpus() -> int:
         counts.append(len(os.sched_getaffinity(0)))
     except (NotImplementedError, OSError):
         pass
-    quota = _cgroup_cpu_quota()
+    quota = _cached_cgroup_cpu_quota()
     if quota is not None:
         counts.append(quota)
     if "LOKY_MAX_CPU_COUNT" in os.environ:
@@ -74,6 +75,26 @@ def _read_words(path: str) -> list[str] | None:
             return f.read().split()
     except OSError:
         return None
+
+
+# [files read, monotonic time of the reading, quota]: every Parallel call
+# counts CPUs, and reading the cgroup files cost 10% of a short call.  A
+# quota changed at run time is seen within _QUOTA_TTL seconds.  Read as one
+# snapshot and replaced as a whole (single list operations, atomic with or
+# without the GIL), so that threads never mix the parts of two readings.
+_QUOTA_CACHE: list = [None, float("-inf"), None]
+_QUOTA_TTL = 1.0
+
+
+def _cached_cgroup_cpu_quota() -> int | None:
+    """:func:`_cgroup_cpu_quota`, read again at most once per second."""
+    now = time.monotonic()
+    files = (CGROUP_V2_CPU_MAX, CGROUP_V1_QUOTA, CGROUP_V1_PERIOD)
+    cached_files, read_at, quota = tuple(_QUOTA_CACHE)
+    if files != cached_files or now - read_at > _QUOTA_TTL:
+        quota = _cgroup_cpu_quota()
+        _QUOTA_CACHE[:] = files, now, quota
+    return quota
 
 
 def _cgroup_cpu_quota() -> int | None:

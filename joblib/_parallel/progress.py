@@ -143,10 +143,16 @@ def format_progress(s: Any, elapsed: float) -> str | None:
             f"{short_format_time(remaining)}")
 
 
-def write_message(prefix: str, msg: str, verbose: int) -> None:
-    """Write ``[prefix]: msg`` to stderr (stdout above verbosity 50)."""
+def write_message(prefix: str, msg: str, verbose: int, level: int = 20) -> None:
+    """Write ``[prefix]: msg`` to stderr (stdout above verbosity 50), and
+    log ``msg`` on the ``joblib`` logger at ``level`` (20: INFO, 10: DEBUG)."""
     stream = sys.stderr if verbose < STDOUT_VERBOSITY else sys.stdout
     stream.write(f"[{prefix}]: {msg}\n")
+    import logging  # only with verbose output: keeps ``import joblib`` light
+
+    logger = logging.getLogger("joblib")
+    if logger.isEnabledFor(level):
+        logger.log(level, "[%s]: %s", prefix, msg)
 
 
 class _TextBar:

@@ -58,9 +58,9 @@ def check_dump_target(filename):
         return filename, False
     # People keep swapping the arguments: say what we got.
     raise ValueError(
-        "Second argument should be a filename (str or os.PathLike) or a "
-        "file-like object with a write method, %r (type %s) was given."
-        % (filename, type(filename).__name__)
+        "Second argument should be a filename or a file-like object, %s "
+        "(type %s) was given. A filename is a str or os.PathLike; a file "
+        "object needs a write method." % (filename, type(filename))
     )
 
 

@@ -47,9 +47,9 @@ class ArrayFound(Exception):
 class _ArrayAwarePickler(pickle.Pickler):
     """C pickler that stops at the first numpy array."""
 
-    def __init__(self, file, protocol, array_types):
-        super().__init__(file, protocol=protocol)
-        self._array_types = array_types
+    # Set on each instance by fast_dump (no Python __init__: it would cost
+    # more than pickling a small result).
+    _array_types: tuple = ()
 
     def reducer_override(self, obj):
         # Only called for non-builtin types, so dicts/lists/str stay at C speed.
@@ -71,7 +71,9 @@ def fast_dump(value, fileobj, protocol: int) -> None:
     """Pickle ``value`` with the C pickler; raise ArrayFound at an array."""
     types = _array_types()
     if types:
-        _ArrayAwarePickler(fileobj, protocol, types).dump(value)
+        pickler = _ArrayAwarePickler(fileobj, protocol=protocol)
+        pickler._array_types = types
+        pickler.dump(value)
     else:
         pickle.Pickler(fileobj, protocol=protocol).dump(value)
 

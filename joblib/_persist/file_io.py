@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import warnings
 
 from ..compressor import _COMPRESSORS, _ZFILE_PREFIX
@@ -19,6 +20,7 @@ __all__ = [
 ]
 
 IO_BUFFER_SIZE = 1024**2
+BUFFER_SIZE = 2**18  # joblib 1.6's read block size, a public name of its numpy_pickle(_utils)
 MMAP_MODES = (None, "r+", "r", "w+", "c")
 # numpy.memmap's long names, accepted as joblib 1.6 accepts them.
 _MMAP_LONG_NAMES = {"readonly": "r", "readwrite": "r+", "write": "w+", "copyonwrite": "c"}
@@ -64,6 +66,12 @@ def _first_bytes(fileobj, n: int) -> bytes:
         return fileobj.peek(n)[:n]
     start = fileobj.tell()
     data = fileobj.read(n)
+    if not data and start:
+        # At the end, as right after ``dump(obj, buf)``: joblib 1.6 reads
+        # such a buffer from its start (code in the wild relies on it).
+        start = 0
+        fileobj.seek(0)
+        data = fileobj.read(n)
     fileobj.seek(start)
     return data
 
@@ -89,27 +97,42 @@ def detect_compressor(fileobj) -> str:
 
 
 def _check_mmap_target(fileobj, filename, compressor, mmap_mode):
-    """Return the usable mmap_mode, warning when it has to be ignored."""
+    """Return the usable mmap_mode, warning when it has to be ignored.
+
+    The warnings start with joblib 1.6's text, checked in this order.
+    """
     if mmap_mode is None:
         return None
-    if isinstance(fileobj, io.BytesIO):
-        reason = "In memory persistence is not compatible with mmap_mode %r" % (
-            mmap_mode,
+    if compressor != "not-compressed":
+        reason = (
+            'mmap_mode "%s" is not compatible with compressed file %s. '
+            '"%s" flag will be ignored.' % (mmap_mode, filename, mmap_mode)
         )
-    elif compressor != "not-compressed":
-        reason = "mmap_mode %r is not compatible with compressed file %s" % (
-            mmap_mode,
-            filename,
+    elif isinstance(fileobj, io.BytesIO):
+        reason = (
+            'In memory persistence is not compatible with mmap_mode "%s" flag '
+            "passed. mmap_mode option will be ignored." % (mmap_mode,)
         )
     elif not is_raw_file(fileobj):
-        reason = "%r is not a raw file, mmap_mode %r" % (fileobj, mmap_mode)
+        reason = '"%r" is not a raw file, mmap_mode "%s" flag will be ignored.' % (
+            fileobj,
+            mmap_mode,
+        )
     else:
         return mmap_mode
-    warnings.warn(
-        reason + ": the flag is ignored and arrays are loaded in memory.",
-        stacklevel=6,  # the caller of joblib.load
-    )
+    warnings.warn(reason + " Arrays are loaded in memory.", stacklevel=_user_level())
     return None
+
+
+def _user_level() -> int:
+    """``stacklevel`` of the first frame outside joblib (and contextlib)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and (
+        frame.f_globals.get("__name__", "").startswith("joblib.")
+        or frame.f_globals.get("__name__") == "contextlib"
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 @contextlib.contextmanager

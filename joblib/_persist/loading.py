@@ -37,7 +37,7 @@ def load_value(filename, mmap_mode, native, unpickler_cls, compat_loader, fast):
     if isinstance(filename, os.PathLike):
         filename = os.fspath(filename)
     if hasattr(filename, "read"):
-        return _load_fileobj(filename, native, unpickler_cls, fast)
+        return _load_fileobj(filename, mmap_mode, native, unpickler_cls, fast)
     if not isinstance(filename, (str, bytes)):
         raise TypeError(
             "filename should be a str, os.PathLike or a file object opened "
@@ -54,11 +54,14 @@ def load_value(filename, mmap_mode, native, unpickler_cls, compat_loader, fast):
             return _unpickle(fobj, native, filename, usable_mmap, unpickler_cls, fast)
 
 
-def _load_fileobj(fileobj, native, unpickler_cls, fast):
+def _load_fileobj(fileobj, mmap_mode, native, unpickler_cls, fast):
     name = getattr(fileobj, "name", "")
+    # joblib 1.6 never memory-maps through a caller's file object; it warns
+    # for in-memory, compressed and non-raw ones, as open_for_read does.
     start = _tell(fileobj)
-    # joblib 1.6 never memory-maps through a caller's file object.
-    with open_for_read(fileobj, name, None) as (fobj, _):
+    with open_for_read(fileobj, name, mmap_mode) as (fobj, _):
+        if start and fobj is not fileobj and _tell(fileobj) == 0:
+            start = 0  # a finished buffer, read again from its start (1.6)
         rewindable = _rewindable(fobj, fileobj) and (fobj is fileobj or start == 0)
         return _unpickle(fobj, native, "", None, unpickler_cls, fast and rewindable)
 

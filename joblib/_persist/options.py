@@ -72,7 +72,7 @@ def resolve_compress(compress, filename=None) -> tuple[str | None, int | None]:
     >>> resolve_compress(("zlib", 12))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Non valid compress level given: 12 (type int); expected ...
+    ValueError: Non valid compress level given: "12". Possible values are [0, ...
     """
     explicit_method, level = _split(compress)
     _check_level(level)
@@ -98,7 +98,7 @@ def _split(compress):
         if len(compress) != 2:
             raise ValueError(
                 "Compress argument tuple should contain exactly 2 elements: "
-                "(compress method, compress level), got %r" % (compress,)
+                "(compress method, compress level), you passed %s" % (compress,)
             )
         method, level = compress
         if not isinstance(method, str):
@@ -119,16 +119,19 @@ def _split(compress):
 def _check_level(level) -> None:
     if level is None:
         return
+    # The message starts with joblib 1.6's (value in double quotes).
     if isinstance(level, bool) or not isinstance(level, int):
-        raise _CompressTypeError(
-            "Non valid compress level given: %r (type %s); expected an int "
-            "from 0 to 9." % (level, type(level).__name__)
-        )
+        raise _CompressTypeError(_level_message(level))
     if level not in _LEVELS:
-        raise ValueError(
-            "Non valid compress level given: %r (type int); expected an int "
-            "from 0 to 9." % (level,)
-        )
+        raise ValueError(_level_message(level))
+
+
+def _level_message(level) -> str:
+    return (
+        'Non valid compress level given: "%s". Possible values are %s. '
+        "Expected an int from 0 to 9, got %r (type %s)."
+        % (level, list(range(10)), level, type(level).__name__)
+    )
 
 
 def _registry() -> dict:
@@ -140,7 +143,7 @@ def _check_method(method: str) -> None:
     registry = _registry()
     if method not in registry:
         raise ValueError(
-            "Non valid compression method given: %r. Possible values are %s."
+            'Non valid compression method given: "%s". Possible values are %s.'
             % (method, sorted(registry))
         )
     check = getattr(registry[method], "_check_versions", None)

@@ -66,14 +66,24 @@ class UntrustedTypesError(pickle.UnpicklingError):
         return type(self), (self.filename, self.untrusted)
 
 
+def numpy_scalar_types() -> dict:
+    """``"numpy.float64"`` -> numpy.float64, for every numpy scalar type."""
+    import numpy as np
+
+    found = {"numpy.record": np.record}
+    for cls in set(np.sctypeDict.values()):
+        found["numpy.%s" % cls.__name__] = cls
+    return found
+
+
 def _numpy_refs() -> dict:
     """numpy classes a file may name but not call (or call harmlessly)."""
     import numpy as np
 
     refs = {"numpy.ndarray": np.ndarray, "numpy.matrix": np.matrix,
-            "numpy.memmap": np.memmap}
-    for name in sorted(set(np.sctypeDict.values()), key=lambda t: t.__name__):
-        refs["numpy.%s" % name.__name__] = name
+            "numpy.memmap": np.memmap, "numpy.recarray": np.recarray,
+            "numpy.rec.recarray": np.recarray}
+    refs.update(numpy_scalar_types())
     return refs
 
 
@@ -81,7 +91,7 @@ def _always_allowed() -> tuple[dict, dict]:
     """(name -> callable object, name -> reference-only object)."""
     callables = dict(sb.BUILTIN_CALLABLES)
     refs = {}
-    if "numpy" in sys.modules or _numpy_available():
+    if _numpy_available():
         callables.update(sb.numpy_callables())
         refs.update(_numpy_refs())
     from ..numpy_pickle import NumpyArrayWrapper
@@ -108,8 +118,17 @@ _SKLEARN_HELPERS = frozenset(
         "sklearn.utils._bunch.Bunch",
         "sklearn.neighbors._kd_tree.KDTree",
         "sklearn.neighbors._ball_tree.BallTree",
+        "sklearn._loss.link.Interval",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    ]
+)
+# Cython pickling helpers ``newObj(cls)`` = ``cls.__new__(cls)``: replaced
+# by a stand-in that accepts only classes the preset trusts.
+_SKLEARN_NEW_OBJ = frozenset(
+    [
         "sklearn.neighbors._kd_tree.newObj",
         "sklearn.neighbors._ball_tree.newObj",
+        "sklearn.metrics._dist_metrics.newObj",
     ]
 )
 # Base classes whose subclasses defined in sklearn the preset trusts.
@@ -118,6 +137,8 @@ _SKLEARN_BASES = (
     ("sklearn._loss.loss", "BaseLoss"),
     ("sklearn._loss.link", "BaseLink"),
     ("sklearn._loss._loss", "CyLossFunction"),
+    ("sklearn.metrics._dist_metrics", "DistanceMetric"),
+    ("sklearn.metrics._dist_metrics", "DistanceMetric32"),
 )
 
 PRESETS = {
@@ -169,7 +190,7 @@ class TrustPolicy:
         for item in trusted:
             self._add(item)
         self._callables, self._refs = _always_allowed()
-        if self.presets:
+        if self.presets and _numpy_available():
             self._callables.update(sb.numpy_preset_callables())
             self._refs.update(sb.numpy_preset_refs())
 
@@ -216,7 +237,7 @@ class TrustPolicy:
     def _sklearn_allows(self, dotted: str) -> bool:
         if not dotted.startswith("sklearn."):
             return False
-        if dotted in _SKLEARN_HELPERS:
+        if dotted in _SKLEARN_HELPERS or dotted in _SKLEARN_NEW_OBJ:
             return True
         try:
             obj = self._resolve_by_import(dotted)
@@ -256,6 +277,8 @@ class TrustPolicy:
             if self._defined_under_prefix(obj):
                 return obj, True
         if "sklearn" in self.presets and self._sklearn_allows(dotted):
+            if dotted in _SKLEARN_NEW_OBJ:
+                return _sklearn_new_obj, True
             return _import_global(module, name), True
         return None
 
@@ -264,6 +287,18 @@ class TrustPolicy:
         if not isinstance(owner, str):
             return False
         return any(owner == p or owner.startswith(p + ".") for p in self.prefixes)
+
+
+def _sklearn_new_obj(cls):
+    """``newObj`` of scikit-learn's Cython trees, for trusted classes only."""
+    dotted = "%s.%s" % (getattr(cls, "__module__", ""), getattr(cls, "__qualname__", ""))
+    if not isinstance(cls, type) or not (
+        dotted in _SKLEARN_HELPERS or _is_sklearn_class(cls)
+    ):
+        raise sb.RefusedError(
+            "restricted load: refusing newObj(%r), not a scikit-learn class" % (cls,)
+        )
+    return cls.__new__(cls)
 
 
 def _is_sklearn_class(cls) -> bool:

@@ -50,7 +50,7 @@ class BinaryZlibFile(io.BufferedIOBase):
     >>> BinaryZlibFile(buf, "wb", compresslevel=11)
     Traceback (most recent call last):
     ...
-    ValueError: 'compresslevel' must be an integer between 1 and 9, got 11 (type int)
+    ValueError: 'compresslevel' must be an integer between 1 and 9. You provided 'compresslevel=11' (type int)
     """
 
     wbits = zlib.MAX_WBITS
@@ -66,7 +66,7 @@ class BinaryZlibFile(io.BufferedIOBase):
         _check_level(compresslevel)
         if mode not in ("rb", "wb"):
             raise ValueError(
-                "mode must be 'rb' or 'wb', got %r (type %s)"
+                "Invalid mode: %r. Expected 'rb' or 'wb', got type %s."
                 % (mode, type(mode).__name__)
             )
         self._fp, self._closefp = _open_target(filename, mode)
@@ -251,7 +251,7 @@ class BinaryZlibFile(io.BufferedIOBase):
             if self._size < 0:
                 self._skip(float("inf"))
             return self._size + offset
-        raise ValueError("whence must be 0, 1 or 2, got %r" % (whence,))
+        raise ValueError("Invalid value for whence: %s. Expected 0, 1 or 2." % (whence,))
 
     def _skip(self, n) -> None:
         while n > 0 and self._fill():
@@ -272,8 +272,8 @@ def _check_level(level) -> None:
     """Reject compression levels zlib cannot use, naming the value given."""
     if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 9:
         raise ValueError(
-            "'compresslevel' must be an integer between 1 and 9, got %r (type %s)"
-            % (level, type(level).__name__)
+            "'compresslevel' must be an integer between 1 and 9. You provided "
+            "'compresslevel=%s' (type %s)" % (level, type(level).__name__)
         )
 
 
@@ -284,6 +284,7 @@ def _open_target(filename, mode: str):
     if hasattr(filename, "read") or hasattr(filename, "write"):
         return filename, False
     raise TypeError(
-        "filename must be a str, bytes, os.PathLike or a file object, got %r "
-        "(type %s)" % (filename, type(filename).__name__)
+        "filename must be a str or bytes object, or a file. Expected a path "
+        "(str, bytes, os.PathLike) or a file object, got %r (type %s)"
+        % (filename, type(filename).__name__)
     )

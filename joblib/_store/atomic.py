@@ -92,24 +92,51 @@ def concurrency_safe_rename(src: str | os.PathLike, dst: str | os.PathLike) -> N
         os.replace(src, dst)
 
 
-@contextlib.contextmanager
-def replace_on_success(path: str | os.PathLike, tmp: str | None = None) -> Iterator[str]:
-    """Yield a temporary name; rename it onto ``path`` if the body succeeds.
+class replace_on_success:
+    """Context manager: yield a temporary name, rename it onto ``path`` if
+    the body succeeds.
 
     The one write-to-temp / rename / clean-up block: if the ``with`` body
     raises (even KeyboardInterrupt), the temporary file is removed and
     ``path`` is left untouched. ``tmp`` defaults to
-    :func:`temporary_name` ``(path)``.
+    :func:`temporary_name` ``(path)``. ``rename(src, dst)`` and
+    ``remove(path)`` default to the local file system's; another file
+    system (an fsspec one) passes its own, and errors of ``remove`` are
+    ignored. A class rather than a generator: it runs on every cache write,
+    where a generator's set-up shows.
     """
-    if tmp is None:
-        tmp = temporary_name(path)
-    try:
-        yield tmp
-        concurrency_safe_rename(tmp, path)
-    except BaseException:
-        # Re-raised: we only make sure no temporary file is left behind.
-        _unlink_quietly(tmp)
-        raise
+
+    __slots__ = ("_path", "_tmp", "_rename", "_remove")
+
+    def __init__(self, path, tmp: str | None = None, rename=None, remove=None):
+        self._path = path
+        self._tmp = temporary_name(path) if tmp is None else tmp
+        self._rename = concurrency_safe_rename if rename is None else rename
+        self._remove = remove
+
+    def __enter__(self) -> str:
+        return self._tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            try:
+                self._rename(self._tmp, self._path)
+                return
+            except BaseException:
+                self._clean_up()
+                raise
+        # Re-raised by the with statement: only make sure no temporary
+        # file is left behind.
+        self._clean_up()
+
+    def _clean_up(self) -> None:
+        if self._remove is None:
+            _unlink_quietly(self._tmp)
+            return
+        try:
+            self._remove(self._tmp)
+        except OSError:
+            pass  # never written, or already gone: the original error matters
 
 
 @contextlib.contextmanager

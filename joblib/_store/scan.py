@@ -15,11 +15,15 @@ from typing import Callable, Iterator
 __all__ = ["scan_items", "is_item_dir_name"]
 
 _ITEM_DIR = re.compile(r"[a-f0-9]{32}")
+# Entries keyed with another hash than md5: '<hash name>-<hex digest>'.
+_NAMED_ITEM_DIR = re.compile(r"[A-Za-z0-9_.+%]+-[a-f0-9]{8,}")
 
 
 def is_item_dir_name(name: str) -> bool:
-    """True for the directory name of a cache entry (an md5 hex digest)."""
-    return len(name) == 32 and _ITEM_DIR.fullmatch(name) is not None
+    """True for the directory name of a cache entry (an argument hash)."""
+    if len(name) == 32 and _ITEM_DIR.fullmatch(name) is not None:
+        return True
+    return "-" in name and _NAMED_ITEM_DIR.fullmatch(name) is not None
 
 
 def _entry_info(path: str) -> tuple[int, float] | None:

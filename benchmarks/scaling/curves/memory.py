@@ -13,7 +13,8 @@ __all__ = ["run", "identity"]
 
 _CALLS = [0]  # computations of ``identity`` in this process
 _HITS_PER_POINT = 300
-_MISSES_PER_POINT = 100
+_MISSES_PER_PASS = 50
+_PASSES = 3
 
 
 def identity(x: int) -> int:
@@ -53,26 +54,30 @@ def _hit(probe: Probe, cache: _Cache, size: int, rng: random.Random) -> None:
     keys = (keys * (_HITS_PER_POINT // len(keys) + 1))[:_HITS_PER_POINT]
     calls = _CALLS[0]
     func = cache.func
-    start = time.perf_counter()
-    results = [func(k) for k in keys]
-    elapsed = time.perf_counter() - start
-    check(results == keys, "a hit returned a wrong value")
+    best = float("inf")
+    for _ in range(_PASSES):  # the least disturbed pass counts
+        start = time.perf_counter()
+        results = [func(k) for k in keys]
+        best = min(best, time.perf_counter() - start)
+        check(results == keys, "a hit returned a wrong value")
     check(_CALLS[0] == calls, "a hit called the function")
-    probe.point("hit", size, elapsed / len(keys))
+    probe.point("hit", size, best / len(keys))
 
 
 def _miss(probe: Probe, cache: _Cache, size: int) -> None:
-    keys = range(cache.next_key, cache.next_key + _MISSES_PER_POINT)
-    calls = _CALLS[0]
     func = cache.func
-    start = time.perf_counter()
-    results = [func(k) for k in keys]
-    elapsed = time.perf_counter() - start
-    cache.next_key += len(keys)
-    cache.entries += len(keys)
-    check(results == list(keys), "a miss returned a wrong value")
-    check(_CALLS[0] == calls + len(keys), "a miss did not compute")
-    probe.point("miss", size, elapsed / len(keys))
+    best = float("inf")
+    for _ in range(_PASSES):  # each pass stores new keys
+        keys = list(range(cache.next_key, cache.next_key + _MISSES_PER_PASS))
+        calls = _CALLS[0]
+        start = time.perf_counter()
+        results = [func(k) for k in keys]
+        best = min(best, time.perf_counter() - start)
+        cache.next_key += len(keys)
+        cache.entries += len(keys)
+        check(results == keys, "a miss returned a wrong value")
+        check(_CALLS[0] == calls + len(keys), "a miss did not compute")
+    probe.point("miss", size, best / _MISSES_PER_PASS)
 
 
 def _reduce(probe: Probe, cache: _Cache, size: int) -> None:

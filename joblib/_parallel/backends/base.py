@@ -19,20 +19,22 @@ from .traceback_capture import unwrap_outcome
 __all__ = ["ParallelBackendBase", "FallbackToBackend"]
 
 
-_NESTED_CLASSES: list = []
+# Filled once; a tuple rebound as a whole (safe without the GIL).
+_NESTED_CLASSES: tuple = ()
 
 
-def _nested_classes() -> list:
+def _nested_classes() -> tuple:
     """``[SequentialBackend, ThreadingBackend]``, imported on first use.
 
     Deferred because both subclass :class:`ParallelBackendBase`; cached
     because nested backends are built for every batch.
     """
+    global _NESTED_CLASSES
     if not _NESTED_CLASSES:
         from .sequential import SequentialBackend
         from .thread_pool import ThreadingBackend
 
-        _NESTED_CLASSES[:] = [SequentialBackend, ThreadingBackend]
+        _NESTED_CLASSES = (SequentialBackend, ThreadingBackend)
     return _NESTED_CLASSES
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-__all__ = ["DaskBatch", "summarize_tasks"]
+__all__ = ["Batch", "DaskBatch", "summarize_tasks"]
 
 
 def _callable_name(func: Any) -> str:
@@ -65,3 +65,13 @@ class DaskBatch:
     def __repr__(self) -> str:
         descr = f"batch_of_{self._funcname}_{self._num_tasks}_calls"
         return "mixed_" + descr if self._mixed else descr
+
+
+class Batch(DaskBatch):
+    """joblib 1.6's ``joblib._dask.Batch``: built from the tasks themselves.
+
+    Its calls run under ``parallel_config(backend="dask")``, as in 1.6.
+    """
+
+    def __init__(self, tasks: Sequence[Sequence[Any]]):
+        super().__init__(summarize_tasks(tasks), nested_backend="dask")

@@ -60,7 +60,7 @@ class LokyBackend(AutoBatchingMixin, ParallelBackendBase):
         if idle_worker_timeout is None:
             idle_worker_timeout = self.backend_kwargs.get("idle_worker_timeout", 300)
         kwargs.pop("idle_worker_timeout", None)
-        kwargs = wrap_for_processes(kwargs)
+        kwargs = wrap_for_processes(kwargs, parallel)
         env = self._prepare_worker_env(n_jobs=n_jobs)
         # Start the worker interpreters now, so that they import loky while
         # this process does (see loky_boot); a no-op once loky is loaded.

@@ -45,7 +45,8 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
         n_jobs = self.effective_n_jobs(n_jobs)
         if n_jobs == 1:
             raise FallbackToBackend(SequentialBackend(nesting_level=self.nesting_level))
-        kwargs = wrap_for_processes({**self.backend_kwargs, **memmapping_pool_kwargs})
+        kwargs = wrap_for_processes({**self.backend_kwargs, **memmapping_pool_kwargs},
+                                    parallel)
         # Forked children inherit the parent's garbage: collect it first.
         gc.collect()
         # Deferred: heavy imports only this (legacy) backend needs.

@@ -40,6 +40,7 @@ def describe_exit_codes(codes: list[int | None]) -> str:
 
 
 def _crash_error(codes: list[int]) -> BaseException:
+    # deferred: loky is loaded only once a process pool is used
     from loky.process_executor import TerminatedWorkerError
 
     return TerminatedWorkerError(

@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterable, Iterator
 
-from ..progress import ProgressEvent
+from ..progress import emit_events
 from .errors import ParallelCancelledError
 from .scheduler import Scheduler
 
@@ -157,6 +157,5 @@ class _Emitter:
 
     def _progress(self, index: int) -> None:
         parallel = self.parallel
-        self.sink(ProgressEvent(
-            index=index, duration=0.0, batch_size=1, n_completed=self.n_done,
-            n_total=parallel.n_tasks, elapsed=time.time() - parallel._start_time))
+        emit_events(self.sink, index, 1, 0.0, self.n_done, parallel.n_tasks,
+                    time.time() - parallel._start_time)

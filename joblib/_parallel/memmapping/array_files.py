@@ -97,6 +97,7 @@ def open_temporary_memmap(filename: str, dtype: Any, shape: tuple, order: str, m
     if mode == "c":
         mm = open_mapping()
     else:
+        # deferred: worker side only, and it loads multiprocessing
         from .mapping_cache import recent_mappings
 
         mm = recent_mappings.get((filename, mode, dtype, shape, order), open_mapping).view()

@@ -59,6 +59,7 @@ class CustomizablePicklingQueue:
         self._make_methods()
 
     def __getstate__(self):
+        # deferred: multiprocessing is loaded only with this pool
         from multiprocessing.context import assert_spawning
 
         assert_spawning(self)

@@ -109,13 +109,23 @@ def process_initializer(initializer: Callable | None, initargs: tuple,
     from .. import tasks
 
     tasks.WORKER_SETUP = True
+    if options.get("forward_logs"):
+        from .log_forward import install_in_worker
+
+        install_in_worker(*options["forward_logs"])
     run_initializer(initializer, initargs)
 
 
-def wrap_for_processes(kwargs: dict, options: dict | None = None) -> dict:
+def wrap_for_processes(kwargs: dict, parallel: Any = None) -> dict:
     """``kwargs`` with ``initializer``/``initargs`` replaced by
-    :func:`process_initializer` and its arguments."""
+    :func:`process_initializer` and its arguments (the worker features that
+    ``parallel`` asks for)."""
     kwargs = dict(kwargs)
+    options = {}
+    if getattr(parallel, "forward_logs", False):
+        from .log_forward import listener_address, parent_min_level
+
+        options["forward_logs"] = (listener_address(), parent_min_level())
     initializer = kwargs.pop("initializer", None)
     initargs = tuple(kwargs.pop("initargs", ()))
     if initializer is not None and not callable(initializer):
@@ -123,6 +133,6 @@ def wrap_for_processes(kwargs: dict, options: dict | None = None) -> dict:
     kwargs["initializer"] = process_initializer
     import os
 
-    options = {"parent": os.getpid(), **(options or {})}
+    options = {"parent": os.getpid(), **options}
     kwargs["initargs"] = (initializer, initargs, options)
     return kwargs
