@@ -568,3 +568,16 @@ def test_ctrl_c_stops_a_fault_tolerant_call(backend, tmp_path):
     for pid in workers:
         assert _wait_until(lambda: not psutil.pid_exists(pid)
                            or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+
+
+def test_whole_call_timeout_keeps_its_meaning(tmp_path, no_leaks):
+    import multiprocessing
+
+    gate = tmp_path / "gate"
+    try:
+        with pytest.raises(multiprocessing.TimeoutError) as info:
+            Parallel(n_jobs=2, backend="threading", timeout=0.3, on_error="return")(
+                delayed(wait_for_file)(str(gate)) for _ in range(3))
+        assert isinstance(info.value, TimeoutError)
+    finally:
+        gate.touch()
