@@ -249,6 +249,12 @@ class Parallel(Logger):
     progress : bool or callable, default=False
         ``True`` shows a progress bar (tqdm when installed); a callable
         receives a :class:`ProgressEvent` per completed task.
+    retries, retry_on, retry_delay, task_timeout, on_error
+        Fault tolerance (the "Fault tolerance" guide): extra attempts of a
+        task that raised one of ``retry_on``, whose worker died or that ran
+        past ``task_timeout`` seconds (:class:`joblib.TaskTimeoutError`),
+        ``retry_delay`` seconds apart (doubling); ``on_error`` ('raise',
+        'return' or 'skip') decides what a task that failed for good does.
     forward_logs : bool, default=False
         Handle the log records of process workers with this process's
         logging configuration, and re-emit their warnings here once per
@@ -261,8 +267,11 @@ class Parallel(Logger):
 
     Raises
     ------
-    ValueError
-        For invalid ``return_as``, ``batch_size``, ``n_jobs`` or backend.
+    ValueError, TypeError
+        For invalid ``return_as``, ``batch_size``, ``n_jobs``, backend or
+        fault-tolerance arguments.
+    joblib.ParallelCancelledError
+        When :meth:`cancel` stopped the call.
     RuntimeError
         When the same instance is called while already running.
 
