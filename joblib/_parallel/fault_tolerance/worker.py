@@ -9,6 +9,7 @@ outcome.  It is also why a worker that dies loses no finished result.
 from __future__ import annotations
 
 import pickle
+from collections import deque
 from time import monotonic
 
 TYPE_CHECKING = False  # typing stays unimported at run time
@@ -50,8 +51,14 @@ def run_chunk(nested: Any, items: Iterable, report: Callable, state: Any,
         return
     previous = current_config()
     set_config({**previous, "backend": nested[0], "n_jobs": nested[1]})
+    # Consumed as it runs: a failed task's traceback keeps this frame alive
+    # (through its frame's f_back), and must not keep the whole chunk with
+    # it (measured: +30% on a threading run where 1% of tasks fail).
+    pending = deque(items)
+    del items
     try:
-        for index, func, args, kwargs in items:
+        while pending:
+            index, func, args, kwargs = pending.popleft()
             if not keep_going():
                 return
             state[1] = monotonic()
@@ -59,6 +66,8 @@ def run_chunk(nested: Any, items: Iterable, report: Callable, state: Any,
             try:
                 value, ok = func(*args, **kwargs), True
             except BaseException as exc:  # noqa: BLE001 - reported as the outcome
+                if exc.__traceback__ is not None:  # start at the task's code
+                    exc.__traceback__ = exc.__traceback__.tb_next
                 value, ok = exc, False
             report(index, ok, value)
     finally:
