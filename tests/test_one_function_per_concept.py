@@ -107,3 +107,18 @@ def test_every_run_builds_the_same_progress_events(options):
     assert sorted(e.index for e in events) == [0, 1, 2, 3]
     assert [e.n_completed for e in events] == [1, 2, 3, 4]
     assert all(e.batch_size == 1 for e in events)
+
+
+def test_replace_on_success_on_another_file_system():
+    # The fsspec store passes its file system's mv and rm_file.
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe_file("/store/out", b"old")
+    with pytest.raises(KeyboardInterrupt):
+        with replace_on_success("/store/out", "/store/out.tmp", fs.mv, fs.rm_file) as tmp:
+            fs.pipe_file(tmp, b"half")
+            raise KeyboardInterrupt
+    assert fs.ls("/store", detail=False) == ["/store/out"] and fs.cat("/store/out") == b"old"
+    with replace_on_success("/store/out", "/store/out.tmp", fs.mv, fs.rm_file) as tmp:
+        fs.pipe_file(tmp, b"new")
+    assert fs.ls("/store", detail=False) == ["/store/out"] and fs.cat("/store/out") == b"new"

@@ -46,6 +46,7 @@ from .._store_backends import (
     _warn_write_failure,
 )
 from . import fsspec_support as support
+from .atomic import replace_on_success
 from .item_io import _is_plain_pickle, dumps_plain, fast_temporary_name
 from .layout import check_relative
 
@@ -171,17 +172,8 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
             fs.pipe_file(path, data)  # one PUT: atomic on object stores
             return
         fs.makedirs(path.rpartition("/")[0], exist_ok=True)
-        tmp = fast_temporary_name(path)
-        try:
+        with replace_on_success(path, fast_temporary_name(path), fs.mv, fs.rm_file) as tmp:
             fs.pipe_file(tmp, data)
-            fs.mv(tmp, path)
-        except BaseException:
-            # Re-raised: only make sure no temporary file is left behind.
-            try:
-                fs.rm_file(tmp)
-            except OSError:
-                pass
-            raise
 
     # Results.
 
