@@ -19,6 +19,9 @@ TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import IO, Any
 
+    from ._persist.inspect import inspect_file
+    from ._persist.trust import UntrustedTypesError
+
 from ._persist import array_io, fast_pickle
 from ._persist.dumping import dump_value
 from ._persist.loading import check_load_options, load_value
@@ -348,12 +351,8 @@ def dump(
     return dump_value(value, filename, compress, protocol, NumpyPickler, fast_pickle.ENABLED)
 
 
-def load(
-    filename: str | os.PathLike | IO[bytes],
-    mmap_mode: str | None = None,
-    ensure_native_byte_order: bool | str = "auto",
-    trusted: Any = None,
-) -> Any:
+def load(filename: str | os.PathLike | IO[bytes], mmap_mode: str | None = None,
+         ensure_native_byte_order: bool | str = "auto", trusted: Any = None) -> Any:
     """Reconstruct a Python object from a file written by :func:`dump`.
 
     .. warning:: Unpickling can run arbitrary code: load a file from a
@@ -363,8 +362,7 @@ def load(
     ----------
     filename : str, os.PathLike or file object
         Path, or a binary file object open for reading (a regular file,
-        ``io.BytesIO``, ``gzip.GzipFile``, ``bz2.BZ2File``, ...). The
-        compression is detected from the file's first bytes.
+        ``io.BytesIO``, ``gzip.GzipFile``, ...); compression is detected.
     mmap_mode : {None, "r+", "r", "w+", "c"}, optional
         Memory-map the arrays of an uncompressed file (see ``numpy.memmap``);
         ignored with a warning for compressed files and file objects.
@@ -372,9 +370,8 @@ def load(
         Byte-swap arrays to the host's byte order; "auto" means
         ``mmap_mode is None``. True together with a ``mmap_mode`` is an error.
     trusted : list or None, default None
-        None: full pickle (joblib 1.6). A list, even empty: restricted mode,
-        building only numpy and builtin data and the classes and functions
-        listed (names, ``"pkg.*"``, objects, presets): :ref:`safe_loading`.
+        A list (even empty) of trusted names: restricted mode, see
+        :ref:`safe_loading`. None: full pickle, as joblib 1.6.
 
     Returns
     -------
@@ -407,12 +404,16 @@ def load(
     mmap_mode = check_mmap_mode(mmap_mode)  # numpy's long names -> short ones
     native = check_load_options(mmap_mode, ensure_native_byte_order)
     if trusted is not None:
-        from ._persist.restricted import load_restricted
+        return _load_restricted(filename, mmap_mode, native, trusted)
+    return load_value(filename, mmap_mode, native, NumpyUnpickler,
+                      load_compatibility, fast_pickle.ENABLED)
 
-        return load_restricted(filename, mmap_mode, native, trusted)
-    return load_value(
-        filename, mmap_mode, native, NumpyUnpickler, load_compatibility, fast_pickle.ENABLED
-    )
+
+def _load_restricted(filename, mmap_mode, native, trusted):
+    # Imported on use: the restricted mode's modules import this one.
+    from ._persist.restricted import load_restricted
+
+    return load_restricted(filename, mmap_mode, native, trusted)
 
 
 def __getattr__(name):

@@ -441,3 +441,44 @@ def filter_args_on_partial(joblib, tmp):
     from joblib.func_inspect import filter_args
 
     filter_args(functools.partial(_square, 1), ["x"], (), {})
+
+
+@case
+def memory_location_of_unsupported_type(joblib, tmp):
+    joblib.Memory(location=42, verbose=0)
+
+
+@case
+def load_missing_file(joblib, tmp):
+    joblib.load(os.path.join(tmp, "missing.pkl"))
+
+
+@case
+def load_bad_mmap_mode(joblib, tmp):
+    path = os.path.join(tmp, "a.pkl")
+    joblib.dump(_np().arange(3), path)
+    joblib.load(path, mmap_mode="rw")
+
+
+@case
+def hash_unpicklable_object(joblib, tmp):
+    import threading
+
+    joblib.hash(threading.Lock())
+
+
+@case
+def dump_unpicklable_object(joblib, tmp):
+    import threading
+
+    joblib.dump(threading.Lock(), os.path.join(tmp, "lock.pkl"))
+
+
+@case
+def parallel_task_not_a_triple(joblib, tmp):
+    joblib.Parallel(n_jobs=2, backend="threading")([abs])
+
+
+@case
+def memory_cache_not_callable(joblib, tmp):
+    joblib.Memory(tmp, verbose=0).cache(42)(1)

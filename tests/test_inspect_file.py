@@ -47,6 +47,7 @@ def test_report_of_a_joblib_file(tmp_path, compress):
     assert report["protocol"] == pickle.DEFAULT_PROTOCOL
     assert report["format"] == "joblib"
     assert report["globals"]["types.SimpleNamespace"] == 1
+    assert report["needs_trust"] == ["types.SimpleNamespace"]
     arrays = report["arrays"]
     # The array inside the object array is in its nested plain pickle.
     assert [a["dtype"] for a in arrays] == ["<f8", "<f4", "object"]
@@ -179,7 +180,7 @@ def test_cli_info_and_check(tmp_path):
     bad.write_bytes(b"garbage")
     out = _cli("info", str(good))
     assert out.returncode == 0 and "compressor:  zlib" in out.stdout
-    assert "types.SimpleNamespace" in out.stdout
+    assert "types.SimpleNamespace" in out.stdout and "(needs trusted=)" in out.stdout
     out = _cli("info", "--json", str(good), str(bad))
     assert out.returncode == 1 and str(bad) in out.stderr
     assert json.loads(out.stdout)[0]["globals"]["types.SimpleNamespace"] == 1
@@ -195,3 +196,13 @@ def test_cli_info_and_check(tmp_path):
     helped = _cli("check", "--help")
     assert helped.returncode == 0 and "--trusted" in helped.stdout
     assert "info" in _cli("--help").stdout
+
+
+def test_record_dtype_arrays(tmp_path):
+    dtype = np.rec.fromrecords([(1, 2.0)], names="a,b").dtype  # type np.record
+    value = np.zeros(3, dtype=dtype)
+    path = tmp_path / "rec.pkl"
+    joblib.dump(value, path)
+    [entry] = joblib.inspect_file(path)["arrays"]
+    assert entry["bytes"] == 3 * dtype.itemsize
+    assert joblib.load(path, trusted=[]).dtype == dtype

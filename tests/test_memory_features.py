@@ -215,17 +215,24 @@ def test_stats_time_saved_and_failed_loads(tmp_path):
 def test_stats_of_past_processes_are_recorded(tmp_path):
     code = (
         "import joblib\n"
-        "m = joblib.Memory(%r, verbose=0)\n"
+        "m = joblib.Memory(%r, verbose=0, record_stats=RECORD)\n"
         "f = m.cache(abs)\n"
         "f(-1); f(-1); f(-1)\n" % str(tmp_path)
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
-    from joblib._memory.stats import read_recorded
+    from joblib._memory.stats import STATS_FILE, read_recorded
 
-    recorded = read_recorded(os.path.join(str(tmp_path), "joblib"))
+    location = os.path.join(str(tmp_path), "joblib")
+    run = [sys.executable, "-c", code.replace("RECORD", "False")]
+    subprocess.run(run, check=True, env=env, timeout=120)
+    # Off by default: the cache's files stay joblib 1.6's.
+    assert not [n for n in os.listdir(location) if n.startswith(STATS_FILE)]
+    run = [sys.executable, "-c", code.replace("RECORD", "True")]
+    subprocess.run(run, check=True, env=env, timeout=120)
+    recorded = read_recorded(location)
     (row,) = recorded.values()
-    assert row["hits"] == 2 and row["misses"] == 1 and row["stores"] == 1
+    # Only the second process recorded: three hits of the first one's entry.
+    assert (row["hits"], row["misses"], row["stores"]) == (3, 0, 0)
 
 
 # --- limits kept on write -----------------------------------------------------
@@ -351,3 +358,47 @@ def test_read_only_cache_serves_hits_and_warns_once(small_mount):
     read_only = [w for w in caught if "read-only" in str(w.message)]
     assert len(read_only) == 1 and len(caught) == 1, [str(w.message) for w in caught]
     assert not ro.check_call_in_cache(2)
+
+
+def _fifty(x):
+    return [x] * 50
+
+
+def _boxed(x):
+    return {"x": x}
+
+
+@pytest.mark.timeout(120)
+def test_limits_with_concurrent_writers_and_a_reader(tmp_path):
+    import threading
+
+    memory = Memory(tmp_path, verbose=0, items_limit=6)
+    writer = memory.cache(_fifty)
+    reader = memory.cache(_boxed)
+    errors, stop = [], threading.Event()
+
+    def write(start):
+        try:
+            for i in range(start, start + 40):
+                assert writer(i) == [i] * 50
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    def read():
+        try:
+            while not stop.is_set():  # may be evicted: recomputed, never half
+                assert reader(1) == {"x": 1}
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(k * 100,)) for k in range(4)]
+    threads.append(threading.Thread(target=read))
+    for t in threads:
+        t.start()
+    for t in threads[:-1]:
+        t.join(60)
+    stop.set()
+    threads[-1].join(60)
+    assert errors == []
+    writer(10_000)  # one more write settles the limit after the race
+    assert memory.stats()["entries"] <= 6

@@ -189,6 +189,11 @@ def test_reduce_size_evicts_least_recently_accessed(store):
         f(x, log)
         wait_next_second(store)
     f(1, log)  # a hit: 1 becomes the most recently used
+    items = memory.store_backend.get_items()
+    location = memory.store_backend.location
+    assert len(items) == 3 and all(
+        i.path.startswith(location + os.sep + f.func_id) for i in items
+    )
     memory.reduce_size(items_limit=2)
     assert [f.check_call_in_cache(x, log) for x in (1, 2, 3)] == [True, False, True]
     memory.reduce_size(bytes_limit=0)
@@ -242,6 +247,9 @@ def test_memory_pickles_with_its_store(store):
     f(4, log)
     clone = pickle.loads(pickle.dumps(f))
     assert clone(4, log) == 8 and log == [4]
+    clone = pickle.loads(pickle.dumps(f))  # first use: a deletion
+    clone.clear(warn=False)
+    assert not f.check_call_in_cache(4, log)
     assert repr(pickle.loads(pickle.dumps(memory))) == repr(memory)
 
 
@@ -261,3 +269,20 @@ def test_folder_names_with_glob_characters(kind, tmp_path, request):
     assert store.dump_item(call_id, 3)
     memory.clear(warn=False)
     assert not store.contains_item(call_id)
+
+
+@pytest.mark.parametrize("kind", ["memory", "file", "s3"])
+def test_reduce_size_keeps_the_entries_just_written(kind, tmp_path, request):
+    # S3 keeps times to the second: entries written within one second must
+    # still be evicted oldest first, never the one just written. (The local
+    # store orders by access times as joblib 1.6 does.)
+    server = request.getfixturevalue("s3_server") if kind == "s3" else None
+    store = Store(kind, tmp_path, server)
+    log = []
+    memory = store.memory()
+    f = memory.cache(double, ignore=["log"])
+    for x in range(6):
+        f(x, log)
+    memory.reduce_size(items_limit=3)
+    assert [f.check_call_in_cache(x, log) for x in range(6)] == [False] * 3 + [True] * 3
+    store.cleanup()

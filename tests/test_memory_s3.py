@@ -94,6 +94,15 @@ def test_a_hit_costs_one_get_and_no_list(s3_server, url):
     assert f(1, log) == 2 and log == [1, 2]
     first = s3_server.log.counts()
     assert first == {"GET": 2, "LIST": 0, "PUT": 0, "DELETE": 0}, first
+    # A process that did not write the entry records its first hit of it
+    # (one PUT of the empty last_access object), then not for an hour.
+    from joblib._store import fsspec_backend
+
+    fsspec_backend._recent_access.clear()
+    s3_server.log.clear()
+    f(1, log), f(1, log)
+    assert s3_server.log.counts() == {"GET": 2, "LIST": 0, "PUT": 1, "DELETE": 0}
+    assert s3_server.log.paths("PUT")[0].endswith("/last_access")
     # A shelved hit asks whether the entry exists (a 1-byte ranged GET) and
     # reads its metadata, as in joblib 1.6; the result is read by get().
     s3_server.log.clear()
@@ -288,6 +297,10 @@ def test_storage_options_checks(s3_server, url, tmp_path):
         Memory(str(tmp_path), storage_options=options)
     with pytest.raises(TypeError, match="Unknown options.*colour"):
         Memory(url, storage_options=options, backend_options={"colour": 1})
+    with pytest.raises(ValueError, match="access_resolution should be"):
+        Memory(url, storage_options=options, backend_options={"access_resolution": -1})
+    with pytest.raises(TypeError, match="storage_options should be a dict"):
+        Memory(url, storage_options=[("key", "x")])
 
 
 def test_object_store_benchmark_runs():

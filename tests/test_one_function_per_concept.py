@@ -96,3 +96,29 @@ def test_every_atomic_writer_leaves_nothing_behind_on_failure(tmp_path, writer):
         fail()
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out"]
+
+
+@pytest.mark.parametrize("options", [{}, {"retries": 1}], ids=["plain", "fault_tolerant"])
+def test_every_run_builds_the_same_progress_events(options):
+    events = []
+    out = Parallel(n_jobs=2, backend="threading", batch_size=1, progress=events.append,
+                   **options)(delayed(abs)(-i) for i in range(4))
+    assert out == [0, 1, 2, 3]
+    assert sorted(e.index for e in events) == [0, 1, 2, 3]
+    assert [e.n_completed for e in events] == [1, 2, 3, 4]
+    assert all(e.batch_size == 1 for e in events)
+
+
+def test_replace_on_success_on_another_file_system():
+    # The fsspec store passes its file system's mv and rm_file.
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe_file("/store/out", b"old")
+    with pytest.raises(KeyboardInterrupt):
+        with replace_on_success("/store/out", "/store/out.tmp", fs.mv, fs.rm_file) as tmp:
+            fs.pipe_file(tmp, b"half")
+            raise KeyboardInterrupt
+    assert fs.ls("/store", detail=False) == ["/store/out"] and fs.cat("/store/out") == b"old"
+    with replace_on_success("/store/out", "/store/out.tmp", fs.mv, fs.rm_file) as tmp:
+        fs.pipe_file(tmp, b"new")
+    assert fs.ls("/store", detail=False) == ["/store/out"] and fs.cat("/store/out") == b"new"

@@ -31,8 +31,10 @@ def _print_report(report: dict, out) -> None:
     print("  format:      %s, pickle protocol %d"
           % (report["format"], report["protocol"]), file=out)
     print("  globals:     %d" % len(report["globals"]), file=out)
+    needs_trust = set(report["needs_trust"])
     for name, count in report["globals"].items():
-        print("    %-50s x%d" % (name, count), file=out)
+        mark = "  (needs trusted=)" if name in needs_trust else ""
+        print("    %-50s x%d%s" % (name, count, mark), file=out)
     arrays = report["arrays"]
     print("  arrays:      %d (%s)" % (len(arrays), _human(report["array_bytes"])),
           file=out)

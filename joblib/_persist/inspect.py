@@ -8,6 +8,7 @@ import os
 from .companions import scan_companions
 from .file_io import detect_compressor, open_for_read
 from .scan import ScanError, ScanResult, scan_stream, stream_size
+from .trust import TrustPolicy
 
 __all__ = ["inspect_file", "scan_file"]
 
@@ -63,7 +64,7 @@ def _has_trailing_bytes(fobj, size) -> bool:
     return bool(fobj.read(1))
 
 
-def inspect_file(filename) -> dict:
+def inspect_file(filename: "str | os.PathLike[str]") -> dict:
     """Describe a joblib (or plain pickle) file without running any of it.
 
     The file is read as pickle opcodes only: no module it names is
@@ -90,8 +91,9 @@ def inspect_file(filename) -> dict:
         file would import, with the number of times it is named),
         ``arrays`` (one dict per array: ``dtype``, ``shape``, ``order``,
         ``bytes``, ``offset`` in the uncompressed stream, ``subclass``;
-        joblib < 0.10 companion files add ``companion``), ``array_bytes``
-        and ``pickle_opcodes``.
+        joblib < 0.10 companion files add ``companion``), ``array_bytes``,
+        ``pickle_opcodes`` and ``needs_trust`` (the globals that
+        ``load(filename, trusted=[])`` would refuse).
 
     Raises
     ------
@@ -132,4 +134,5 @@ def _report(filename: str, compressor: str, result: ScanResult) -> dict:
         "array_bytes": sum(a.get("bytes") or 0 for a in arrays),
         "pickle_opcodes": result.opcodes,
         "trailing_bytes": bool(getattr(result, "trailing", False)),
+        "needs_trust": TrustPolicy([]).untrusted(result.globals),
     }

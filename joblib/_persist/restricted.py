@@ -146,6 +146,11 @@ class RestrictedUnpickler(NumpyUnpickler):
         NumpyUnpickler.load_build(self)
 
     def _build_array(self):
+        wrapper, state = self.stack[-2], self.stack[-1]
+        attrs = dict(vars(wrapper))
+        if isinstance(state, dict):
+            attrs.update(state)
+        _check_wrapper(attrs, self.np)
         NumpyUnpickler.load_build(self)  # reads the array bytes
 
     def _build_companion_array(self):
@@ -194,6 +199,24 @@ class RestrictedUnpickler(NumpyUnpickler):
     ):
         dispatch[_op[0]] = _fn
     del _op, _fn
+
+
+def _check_wrapper(attrs: dict, np) -> None:
+    """The raw bytes that follow may only fill a plain, well-formed array."""
+    shape = attrs.get("shape")
+    alignment = attrs.get("numpy_array_alignment_bytes")
+    if (
+        np is None
+        or not isinstance(attrs.get("dtype"), np.dtype)
+        or not isinstance(shape, tuple)
+        or not all(type(d) is int and d >= 0 for d in shape)
+        or attrs.get("order") not in ("C", "F")
+        or not (alignment is None or type(alignment) is int and 0 < alignment <= 64)
+    ):
+        raise RefusedError(
+            "restricted load: invalid array wrapper (dtype %r, shape %r, "
+            "order %r)" % (attrs.get("dtype"), shape, attrs.get("order"))
+        )
 
 
 def make_restricted_unpickler(policy: TrustPolicy) -> type:

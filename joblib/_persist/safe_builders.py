@@ -104,10 +104,15 @@ def _zero_size_shape(shape) -> bool:
     return any(d == 0 for d in shape) and all(d >= 0 for d in shape)
 
 
+def _array_types(np) -> tuple:
+    """ndarray and numpy's own plain subclasses (no code of their own)."""
+    return (np.ndarray, np.matrix, np.memmap, np.recarray)
+
+
 def safe_reconstruct(subtype, shape, dtype):
     """numpy's ``_reconstruct``: an empty ndarray/matrix that BUILD fills."""
     np = _np()
-    if subtype not in (np.ndarray, np.matrix) or not _zero_size_shape(shape):
+    if subtype not in _array_types(np) or not _zero_size_shape(shape):
         raise _refuse("numpy _reconstruct", (subtype, shape))
     if not isinstance(dtype, (str, bytes)):
         raise _refuse("numpy _reconstruct dtype", dtype)
@@ -117,7 +122,8 @@ def safe_reconstruct(subtype, shape, dtype):
 def safe_dtype(obj, align=False, copy=False):
     """``numpy.dtype`` from a type string, as pickled dtypes are."""
     np = _np()
-    if not isinstance(obj, str) or not isinstance(align, bool):
+    scalar_type = isinstance(obj, type) and issubclass(obj, np.generic)
+    if not (isinstance(obj, str) or scalar_type) or not isinstance(align, bool):
         raise _refuse("numpy.dtype", obj)
     return np.dtype(obj, align=align, copy=bool(copy))
 
@@ -152,6 +158,15 @@ def safe_frombuffer(buf, dtype, shape, order):
     return array.reshape(shape, order=order)
 
 
+def safe_stringdtype(coerce=True, *na_object):
+    """numpy 2's StringDType pickling helper (coerce flag, NA object)."""
+    from numpy._core._internal import _convert_to_stringdtype_kwargs
+
+    if not isinstance(coerce, (bool, int)) or len(na_object) > 1:
+        raise _refuse("numpy StringDType", (coerce,) + na_object)
+    return _convert_to_stringdtype_kwargs(coerce, *na_object)
+
+
 def numpy_callables() -> dict:
     """The always-allowed numpy builders, under their numpy 1 and 2 names."""
     found = {}
@@ -159,6 +174,9 @@ def numpy_callables() -> dict:
         found[core + ".multiarray._reconstruct"] = safe_reconstruct
         found[core + ".multiarray.scalar"] = safe_scalar
         found[core + ".numeric._frombuffer"] = safe_frombuffer
+        found[core + "._internal._convert_to_stringdtype_kwargs"] = (
+            safe_stringdtype
+        )
     found["numpy.dtype"] = safe_dtype
     return found
 

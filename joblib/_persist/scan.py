@@ -88,6 +88,10 @@ class Blob:
         self.size = size
 
 
+# Values whose mutation by the stream is recorded (nothing), not refused.
+_PLACEHOLDERS = (Instance, Global)
+
+
 class ScanResult:
     """What a scan found: globals (Counter of dotted names), arrays, protocol."""
 
@@ -284,7 +288,7 @@ class StreamScanner(_Base):
         target = self.stack[-1]
         if isinstance(target, list):
             target.extend(items)
-        elif not isinstance(target, Instance):
+        elif not isinstance(target, _PLACEHOLDERS):
             raise ScanError("corrupted: APPENDS on a %s" % type(target).__name__)
 
     def load_append(self):
@@ -292,7 +296,7 @@ class StreamScanner(_Base):
         target = self.stack[-1]
         if isinstance(target, list):
             target.append(item)
-        elif not isinstance(target, Instance):
+        elif not isinstance(target, _PLACEHOLDERS):
             raise ScanError("corrupted: APPEND on a %s" % type(target).__name__)
 
     def load_setitems(self):
@@ -310,7 +314,7 @@ class StreamScanner(_Base):
     def _setitem(target, key, value) -> None:
         if isinstance(target, dict):
             target[key] = value
-        elif not isinstance(target, Instance):
+        elif not isinstance(target, _PLACEHOLDERS):
             raise ScanError("corrupted: SETITEM on a %s" % type(target).__name__)
 
     def load_additems(self):
@@ -318,7 +322,7 @@ class StreamScanner(_Base):
         target = self.stack[-1]
         if isinstance(target, set):
             target.update(items)
-        elif not isinstance(target, Instance):
+        elif not isinstance(target, _PLACEHOLDERS):
             raise ScanError("corrupted: ADDITEMS on a %s" % type(target).__name__)
 
     dispatch[pickle.APPENDS[0]] = load_appends
@@ -350,6 +354,8 @@ class StreamScanner(_Base):
     def load_build(self):
         state = self.stack.pop()
         target = self.stack[-1]
+        if isinstance(target, Global):
+            return  # hostile (a restricted load refuses it), but inspectable
         if not isinstance(target, Instance):
             raise ScanError("corrupted: BUILD on a %s" % type(target).__name__)
         target.state = state

@@ -38,12 +38,12 @@ def realise_dtype(value, depth: int = 0):
         and isinstance(value.factory, Global)
         and value.factory.dotted in _DTYPE_GLOBALS
         and value.args
-        and isinstance(value.args[0], str)
+        and isinstance(value.args[0], (str, Global))
     ):
         raise ScanError("corrupted: expected a numpy dtype, found %r" % (value,))
     flags = [bool(a) for a in value.args[1:3] if isinstance(a, (bool, int))]
     try:
-        dtype = np.dtype(value.args[0], *flags[:1])
+        dtype = np.dtype(_dtype_spec(value.args[0]), *flags[:1])
         if value.state is not None:
             dtype.__setstate__(_realise_plain(value.state, depth + 1))
     except ScanError:
@@ -51,6 +51,18 @@ def realise_dtype(value, depth: int = 0):
     except Exception as exc:
         raise ScanError("corrupted: invalid dtype (%s)" % exc) from exc
     return dtype
+
+
+def _dtype_spec(spec):
+    """A dtype string, or numpy's scalar type named by a Global (np.record)."""
+    if isinstance(spec, str):
+        return spec
+    from .trust import numpy_scalar_types
+
+    found = numpy_scalar_types().get(spec.dotted)
+    if found is None:
+        raise ScanError("corrupted: %s is not a numpy scalar type" % spec.dotted)
+    return found
 
 
 def _realise_plain(value, depth: int):

@@ -66,14 +66,24 @@ class UntrustedTypesError(pickle.UnpicklingError):
         return type(self), (self.filename, self.untrusted)
 
 
+def numpy_scalar_types() -> dict:
+    """``"numpy.float64"`` -> numpy.float64, for every numpy scalar type."""
+    import numpy as np
+
+    found = {"numpy.record": np.record}
+    for cls in set(np.sctypeDict.values()):
+        found["numpy.%s" % cls.__name__] = cls
+    return found
+
+
 def _numpy_refs() -> dict:
     """numpy classes a file may name but not call (or call harmlessly)."""
     import numpy as np
 
     refs = {"numpy.ndarray": np.ndarray, "numpy.matrix": np.matrix,
-            "numpy.memmap": np.memmap}
-    for name in sorted(set(np.sctypeDict.values()), key=lambda t: t.__name__):
-        refs["numpy.%s" % name.__name__] = name
+            "numpy.memmap": np.memmap, "numpy.recarray": np.recarray,
+            "numpy.rec.recarray": np.recarray}
+    refs.update(numpy_scalar_types())
     return refs
 
 

@@ -99,15 +99,20 @@ class replace_on_success:
     The one write-to-temp / rename / clean-up block: if the ``with`` body
     raises (even KeyboardInterrupt), the temporary file is removed and
     ``path`` is left untouched. ``tmp`` defaults to
-    :func:`temporary_name` ``(path)``. A class rather than a generator: it
-    runs on every cache write, where a generator's set-up shows.
+    :func:`temporary_name` ``(path)``. ``rename(src, dst)`` and
+    ``remove(path)`` default to the local file system's; another file
+    system (an fsspec one) passes its own, and errors of ``remove`` are
+    ignored. A class rather than a generator: it runs on every cache write,
+    where a generator's set-up shows.
     """
 
-    __slots__ = ("_path", "_tmp")
+    __slots__ = ("_path", "_tmp", "_rename", "_remove")
 
-    def __init__(self, path: str | os.PathLike, tmp: str | None = None):
+    def __init__(self, path, tmp: str | None = None, rename=None, remove=None):
         self._path = path
         self._tmp = temporary_name(path) if tmp is None else tmp
+        self._rename = concurrency_safe_rename if rename is None else rename
+        self._remove = remove
 
     def __enter__(self) -> str:
         return self._tmp
@@ -115,14 +120,23 @@ class replace_on_success:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             try:
-                concurrency_safe_rename(self._tmp, self._path)
+                self._rename(self._tmp, self._path)
                 return
             except BaseException:
-                _unlink_quietly(self._tmp)
+                self._clean_up()
                 raise
         # Re-raised by the with statement: only make sure no temporary
         # file is left behind.
-        _unlink_quietly(self._tmp)
+        self._clean_up()
+
+    def _clean_up(self) -> None:
+        if self._remove is None:
+            _unlink_quietly(self._tmp)
+            return
+        try:
+            self._remove(self._tmp)
+        except OSError:
+            pass  # never written, or already gone: the original error matters
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ which ``reduce_size`` reads for its least-recently-used order.
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import pickle
@@ -45,13 +46,15 @@ from .._store_backends import (
     _warn_write_failure,
 )
 from . import fsspec_support as support
+from .atomic import replace_on_success
 from .item_io import _is_plain_pickle, dumps_plain, fast_temporary_name
 from .layout import check_relative
 
 __all__ = ["FsspecStoreBackend"]
 
 _DEFAULT_ACCESS_RESOLUTION = 3600.0
-# (location, call_id) -> time this process last recorded an access (bounded).
+# entry URL -> time (time.time()) of this process' last write or recorded
+# access of the entry (bounded).
 _recent_access: dict = {}
 _RECENT_ACCESS_MAX = 4096
 _mmap_warned: set = set()
@@ -101,8 +104,8 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
                 % (storage_options, type(storage_options).__name__)
             )
         self.storage_options = storage_options
-        self.access_resolution = options.pop(
-            "access_resolution", _DEFAULT_ACCESS_RESOLUTION
+        self.access_resolution = _check_resolution(
+            options.pop("access_resolution", _DEFAULT_ACCESS_RESOLUTION)
         )
         if options:
             raise TypeError(
@@ -129,8 +132,6 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
         credentials, a refused permission or an unreachable endpoint into a
         clear error; later failures are treated as transient.
         """
-        if getattr(self, "_fs", None) is None:
-            self._connect()
         if not self._checked:
             try:
                 if self._local or self._root.startswith("/"):
@@ -150,6 +151,10 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
             state.pop(name, None)
         return state
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._connect()  # no request: the first use checks the store
+
     # Paths.
 
     def _path(self, call_id, name: str | None = None) -> str:
@@ -167,17 +172,8 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
             fs.pipe_file(path, data)  # one PUT: atomic on object stores
             return
         fs.makedirs(path.rpartition("/")[0], exist_ok=True)
-        tmp = fast_temporary_name(path)
-        try:
+        with replace_on_success(path, fast_temporary_name(path), fs.mv, fs.rm_file) as tmp:
             fs.pipe_file(tmp, data)
-            fs.mv(tmp, path)
-        except BaseException:
-            # Re-raised: only make sure no temporary file is left behind.
-            try:
-                fs.rm_file(tmp)
-            except OSError:
-                pass
-            raise
 
     # Results.
 
@@ -322,7 +318,11 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
 
     def get_items(self):
         """Every entry with its size and last access (one recursive listing)."""
-        return support.list_items(self._ready(), self._root, CacheItemInfo)
+        fs = self._ready()
+        items = support.list_items(fs, self._root, self.location, CacheItemInfo)
+        # Object stores keep times to the second: the accesses this process
+        # knows of are more precise (a just-written entry is the newest).
+        return [_with_known_access(item) for item in items]
 
     # The primitives of StoreBackendBase, on fsspec paths.
 
@@ -363,15 +363,15 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
     def _remember_access(self, call_id) -> None:
         if len(_recent_access) >= _RECENT_ACCESS_MAX:
             _recent_access.clear()
-        _recent_access[(self.location, tuple(call_id))] = time.monotonic()
+        _recent_access[self._url(call_id)] = time.time()
 
     def _record_access(self, fs, call_id) -> None:
         """Write the entry's access marker, at most once per resolution."""
         resolution = self.access_resolution
         if resolution is None:
             return
-        last = _recent_access.get((self.location, tuple(call_id)))
-        if last is not None and time.monotonic() - last < resolution:
+        last = _recent_access.get(self._url(call_id))
+        if last is not None and abs(time.time() - last) < resolution:
             return
         self._remember_access(call_id)
         try:
@@ -392,6 +392,25 @@ class FsspecStoreBackend(StoreBackendBase, StoreBackendMixin):
 
     def __repr__(self):
         return '{}(location="{}")'.format(type(self).__name__, self.location)
+
+
+def _with_known_access(item):
+    known = _recent_access.get(item.path)
+    if known is None:
+        return item
+    known = datetime.datetime.fromtimestamp(known)
+    return item._replace(last_access=max(known, item.last_access))
+
+
+def _check_resolution(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(
+            "access_resolution should be a number of seconds >= 0 or None, got "
+            "%r (type %s)" % (value, type(value).__name__)
+        )
+    return float(value)
 
 
 def _warn_cache(message: str) -> None:

@@ -171,11 +171,13 @@ def _group_by_entry(listing: dict) -> dict:
     }
 
 
-def list_items(fs, root: str, make_item: Callable) -> list:
+def list_items(fs, root: str, location: str, make_item: Callable) -> list:
     """``make_item(path, size, last_access)`` for every entry under ``root``.
 
-    One recursive listing (paginated LIST requests on object stores);
-    ``last_access`` is a naive local datetime.
+    One recursive listing (paginated LIST requests on object stores).
+    ``path`` is the entry's URL under ``location`` (the URL of ``root``),
+    as the local store gives paths under its location; ``last_access`` is
+    a naive local datetime.
     """
     fs.invalidate_cache(root)  # other processes wrote since any cached listing
     try:
@@ -185,5 +187,6 @@ def list_items(fs, root: str, make_item: Callable) -> list:
     items = []
     fromtimestamp = datetime.datetime.fromtimestamp
     for path, (size, access) in _group_by_entry(listing).items():
-        items.append(make_item(path, size, fromtimestamp(access or 0)))
+        url = location + path[len(root) :]
+        items.append(make_item(url, size, fromtimestamp(access or 0)))
     return items

@@ -164,6 +164,7 @@ class DaskDistributedBackend(AutoBatchingMixin, ParallelBackendBase):
         self._pending: dict[str, Any] = {}  # key -> dask future in flight
         self._scatterer = None
         self._scatter = list(scatter)
+        self._calls_running = 0  # start_call minus stop_call
         if client is not None:
             self.client  # noqa: B018 - broadcasts ``scatter`` now, as 1.6 does
 
@@ -240,13 +241,21 @@ class DaskDistributedBackend(AutoBatchingMixin, ParallelBackendBase):
         """Start with an empty cache of scattered arguments."""
         self.client  # noqa: B018 - resolves a lazily rebuilt client
         self._scatterer.end_call()
+        # One backend instance may serve several calls at once (two
+        # generators under the same parallel_config): count them.
+        self._calls_running += 1
+        _enter_call()
 
     def stop_call(self) -> None:
-        """Release the arguments scattered during the call."""
+        """Release the arguments scattered during the call, and the thread
+        that ran the completion callbacks if the call started it."""
         if self._scatterer is not None:
             self._scatterer.end_call()
         with self._lock:
             self._pending.clear()
+        if self._calls_running > 0:
+            self._calls_running -= 1
+            _exit_call()
 
     def submit(self, func: Callable, callback: Callable | None = None) -> Any:
         """Send one batch to the cluster and return its dask future.
@@ -314,6 +323,45 @@ class DaskDistributedBackend(AutoBatchingMixin, ParallelBackendBase):
         finally:
             if in_worker:
                 rejoin()
+
+
+def _callback_executor() -> Any:
+    """distributed's process-wide executor of future callbacks (or None)."""
+    from distributed import Future  # optional dependency, already imported
+
+    return getattr(Future, "_cb_executor", None)
+
+
+# distributed starts its callback executor lazily, on the first
+# ``add_done_callback``, and keeps its thread forever; joblib 1.6 used no
+# callback, so no thread was left behind after a call. The executor is shut
+# down when the last running call ends, if it did not exist before the
+# first of them started (then it belongs to someone else).
+_CALLS_LOCK = threading.Lock()
+_calls = {"running": 0, "executor_before": None}
+
+
+def _enter_call() -> None:
+    with _CALLS_LOCK:
+        if _calls["running"] == 0:
+            _calls["executor_before"] = _callback_executor()
+        _calls["running"] += 1
+
+
+def _exit_call() -> None:
+    from distributed import Future  # optional dependency, already imported
+
+    with _CALLS_LOCK:
+        _calls["running"] -= 1
+        executor = _callback_executor()
+        if (_calls["running"] or executor is None
+                or executor is _calls["executor_before"]):
+            return
+        Future._cb_executor = None  # the next add_done_callback makes a new one
+    in_executor = threading.current_thread().name.startswith("Dask-Callback-Thread")
+    # Waiting lets the callbacks already queued finish; never from the
+    # executor's own thread, which would wait for itself.
+    executor.shutdown(wait=not in_executor)
 
 
 def _rebuild_on_worker(wait_for_workers_timeout: float | None,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import pickle
 
+from ..._store.atomic import replace_on_success
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any
@@ -55,17 +57,14 @@ def dump_shared(obj: Any, path: str, max_nbytes, mmap_mode) -> None:
     reducers, _ = get_memmapping_reducers(
         temp_folder_resolver=lambda: folder, max_nbytes=max_nbytes,
         mmap_mode=mmap_mode)
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "wb") as f:
-            # The C pickler reads ``dispatch_table`` when it is created.
-            pickler_class = type("SharedObjectPickler", (cloudpickle.Pickler,), {
-                "dispatch_table": ChainMap(reducers, cloudpickle.Pickler.dispatch_table)})
-            pickler_class(f, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-        os.replace(tmp, path)
+        with replace_on_success(path, f"{path}.{os.getpid()}.tmp") as tmp:
+            with open(tmp, "wb") as f:
+                # The C pickler reads ``dispatch_table`` when it is created.
+                pickler_class = type("SharedObjectPickler", (cloudpickle.Pickler,), {
+                    "dispatch_table": ChainMap(reducers, cloudpickle.Pickler.dispatch_table)})
+                pickler_class(f, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         if isinstance(exc, Exception) and not isinstance(exc, OSError):
             raise pickle.PicklingError(
                 f"joblib.broadcast could not pickle the shared object "
