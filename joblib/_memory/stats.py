@@ -6,10 +6,11 @@ that were hits) is worked out when statistics are asked for, from the
 ``metadata.json`` of the entries that were hit. Entries and bytes come from
 a listing of the store at that time.
 
-Counters are per process. At exit, a process adds its counters of caches on
-a local file system to ``<location>/.joblib_stats.json`` (under a file
-lock), which ``python -m joblib cache`` shows; a process killed with
-SIGKILL loses its counts.
+Counters are per process. With ``Memory(..., record_stats=True)``, a
+process adds its counters of caches on a local file system to
+``<location>/.joblib_stats.json`` at exit (under a file lock), which
+``python -m joblib cache`` shows; a process killed with SIGKILL loses its
+counts. (Off by default: the cache's files stay joblib 1.6's.)
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ class Counters:
     """Counts of one function in one cache, in this process."""
 
     __slots__ = ("hits", "misses", "stores", "failed_loads", "time_saved", "pending",
-                 "flushed", "store")
+                 "flushed", "store", "record")
 
     def __init__(self, store=None) -> None:
         self.store = store  # to read the durations of pending hits
+        self.record = False  # add the counts to the cache's stats file at exit
         self.hits = self.misses = self.stores = self.failed_loads = 0
         self.time_saved = 0.0
         self.pending: list = []  # args_id of the hits whose duration is not read yet
@@ -158,7 +160,7 @@ def _deltas() -> dict:
             except Exception:  # noqa: BLE001 - at exit, counts are best effort
                 counters.pending = []
         delta = {k: getattr(counters, k) - counters.flushed[k] for k in _COUNTED}
-        if any(delta.values()) and isinstance(location, str):
+        if counters.record and any(delta.values()) and isinstance(location, str):
             by_location.setdefault(location, {})[func_id] = delta
             counters.flushed = counters.as_dict()
     return by_location
