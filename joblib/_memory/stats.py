@@ -149,6 +149,11 @@ def _deltas() -> dict:
     """location -> func_id -> counts not yet added to the disk."""
     by_location: dict = {}
     for (location, func_id), counters in list(_REGISTRY.items()):
+        if not (isinstance(location, str) and os.path.isdir(location)):
+            # Only local caches keep a stats file. Settling the hits of an
+            # object store would send requests at exit, when fsspec's event
+            # loop is going away (the process then hung for ~25 s).
+            continue
         if counters.pending and counters.store is not None:
             try:
                 settle(counters.store, func_id, counters)
