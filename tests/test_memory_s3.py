@@ -111,6 +111,14 @@ def test_a_hit_costs_one_get_and_no_list(s3_server, url):
     s3_server.log.clear()
     assert shelved.get() == 2
     assert s3_server.log.counts() == {"GET": 1, "LIST": 0, "PUT": 0, "DELETE": 0}
+    # A hit validated by a callback reads the metadata, then the result.
+    validated = Memory(url, verbose=0, storage_options=s3_server.storage_options()).cache(
+        double, ignore=["log"], cache_validation_callback=lambda metadata: "duration" in metadata
+    )
+    validated(1, log)
+    s3_server.log.clear()
+    assert validated(1, log) == 2 and log == [1, 2]
+    assert s3_server.log.counts() == {"GET": 2, "LIST": 0, "PUT": 0, "DELETE": 0}
 
 
 def test_a_large_result_is_read_with_one_get(s3_server, url):
