@@ -32,4 +32,6 @@ class CachedFunction(Protocol[P, R_co]):
 
     def clear(self, warn: bool = True) -> None: ...
 
+    def stats(self) -> dict: ...
+
 

@@ -220,6 +220,13 @@ class Memory(Logger):
         verbose: int | None = None,
         mmap_mode: str | None | bool = False,
         cache_validation_callback: Callable[[dict], bool] | None = None,
+        *,
+        hash_name: str = ...,
+        compute_once: bool = ...,
+        compute_once_timeout: float | None = ...,
+        depends: list[Callable] | None = ...,
+        version: str | int | float | None = ...,
+        check_code: bool = ...,
     ) -> CachedFunction[_P, _R]: ...
 
     @overload
@@ -230,6 +237,13 @@ class Memory(Logger):
         verbose: int | None = None,
         mmap_mode: str | None | bool = False,
         cache_validation_callback: Callable[[dict], bool] | None = None,
+        *,
+        hash_name: str = ...,
+        compute_once: bool = ...,
+        compute_once_timeout: float | None = ...,
+        depends: list[Callable] | None = ...,
+        version: str | int | float | None = ...,
+        check_code: bool = ...,
     ) -> Callable[[Callable[_P, _R]], CachedFunction[_P, _R]]: ...
 
     def cache(

@@ -351,3 +351,47 @@ def test_read_only_cache_serves_hits_and_warns_once(small_mount):
     read_only = [w for w in caught if "read-only" in str(w.message)]
     assert len(read_only) == 1 and len(caught) == 1, [str(w.message) for w in caught]
     assert not ro.check_call_in_cache(2)
+
+
+def _fifty(x):
+    return [x] * 50
+
+
+def _boxed(x):
+    return {"x": x}
+
+
+@pytest.mark.timeout(120)
+def test_limits_with_concurrent_writers_and_a_reader(tmp_path):
+    import threading
+
+    memory = Memory(tmp_path, verbose=0, items_limit=6)
+    writer = memory.cache(_fifty)
+    reader = memory.cache(_boxed)
+    errors, stop = [], threading.Event()
+
+    def write(start):
+        try:
+            for i in range(start, start + 40):
+                assert writer(i) == [i] * 50
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    def read():
+        try:
+            while not stop.is_set():  # may be evicted: recomputed, never half
+                assert reader(1) == {"x": 1}
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(k * 100,)) for k in range(4)]
+    threads.append(threading.Thread(target=read))
+    for t in threads:
+        t.start()
+    for t in threads[:-1]:
+        t.join(60)
+    stop.set()
+    threads[-1].join(60)
+    assert errors == []
+    writer(10_000)  # one more write settles the limit after the race
+    assert memory.stats()["entries"] <= 6

@@ -202,3 +202,45 @@ def test_attributes_are_views_of_the_state(tmp_path):
     assert clone._jl_state is not f._jl_state
     assert clone.mmap_mode == "r" and clone(2) == 3
     assert clone._jl_state.reporter is clone
+
+
+# --- the local store's fast primitives agree with the mixin's plain ones ----
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text() | st.binary(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    | st.tuples(children, children),
+    max_leaves=12,
+)
+
+
+class PlainLocalStore(FileSystemStoreBackend):
+    """The local store through the mixin's default primitives only."""
+
+    _read_result = StoreBackendMixin._read_result
+    _write_result = StoreBackendMixin._write_result
+    _write_bytes = StoreBackendMixin._write_bytes
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=_values, compress=st.sampled_from([False, 3]))
+def test_fast_and_plain_primitives_agree(tmp_path_factory, value, compress):
+    folder = str(tmp_path_factory.mktemp("twin"))
+    fast, plain = FileSystemStoreBackend(), PlainLocalStore()
+    for store in (fast, plain):
+        store.configure(folder, verbose=0, backend_options={"compress": compress})
+    fast.dump_item(("m/f", "a" * 32), value)
+    plain.dump_item(("m/f", "b" * 32), value)
+    for call_id in (("m/f", "a" * 32), ("m/f", "b" * 32)):
+        assert fast.load_item(call_id) == value == plain.load_item(call_id)
+    fast.store_metadata(("m/f", "a" * 32), {"v": repr(value)})
+    assert plain.get_metadata(("m/f", "a" * 32)) == {"v": repr(value)}
+    with pytest.raises(KeyError):
+        plain.fetch_item(("m/f", "c" * 32))
+    with pytest.raises(KeyError):
+        fast.fetch_item(("m/f", "c" * 32))

@@ -18,7 +18,14 @@ from .._store.eviction import check_limits
 
 __all__ = ["FunctionOptions", "Limits", "DEFAULT_OPTIONS", "check_limits_args"]
 
-_UNSET: Any = object()
+class _Unset:
+    """Default of ``memory.cache``'s options: take the Memory's value."""
+
+    def __repr__(self) -> str:
+        return "<the Memory's>"
+
+
+_UNSET: Any = _Unset()
 
 
 def _check_bool(name: str, value) -> bool:

@@ -200,6 +200,12 @@ class NotMemorizedFunc(object):
     def check_call_in_cache(self, *args, **kwargs):
         return False
 
+    def stats(self):
+        """All zero: nothing is cached (``Memory(location=None)``)."""
+        return dict.fromkeys(
+            ("hits", "misses", "stores", "failed_loads", "time_saved", "entries",
+             "bytes"), 0)
+
 
 class AsyncNotMemorizedFunc(NotMemorizedFunc):
     """Stand-in for :class:`AsyncMemorizedFunc` when there is no cache."""
