@@ -249,8 +249,15 @@ class Parallel(Logger):
     progress : bool or callable, default=False
         ``True`` shows a progress bar (tqdm when installed); a callable
         receives a :class:`ProgressEvent` per completed task.
+    forward_logs : bool, default=False
+        Handle the log records of process workers with this process's
+        logging configuration, and re-emit their warnings here once per
+        location (see the "Workers" guide).
     **backend_kwargs
-        Passed to the backend's ``configure`` (e.g. ``initializer``).
+        Passed to the backend's ``configure``.  ``initializer`` and
+        ``initargs`` set up each worker process (loky, multiprocessing),
+        each worker thread (threading) or, with one worker, each call;
+        see :func:`joblib.worker_state`.
 
     Raises
     ------

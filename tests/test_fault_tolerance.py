@@ -106,7 +106,7 @@ def wait_for_file(path, seconds=30.0):
     return path
 
 
-def started_then_block(folder, x):
+def started_then_block(folder, x, array=None):
     open(os.path.join(folder, f"started-{x}-{os.getpid()}"), "w").close()
     time.sleep(120)
     return x
@@ -157,12 +157,26 @@ def test_exception_classes():
     assert str(ParallelCancelledError()).startswith("The Parallel call was cancelled")
 
 
-def test_unsupported_backend_says_so(no_leaks):
+def test_backend_without_retrieve_callback_is_refused(no_leaks):
     from _parallel_helpers import CustomThreadBackend
 
-    with pytest.raises(ValueError, match="got backend CustomThreadBackend"):
-        Parallel(n_jobs=2, backend=CustomThreadBackend(), retries=1)(
+    class OldStyleBackend(CustomThreadBackend):
+        supports_retrieve_callback = False
+
+    with pytest.raises(ValueError, match="got backend OldStyleBackend"):
+        Parallel(n_jobs=2, backend=OldStyleBackend(), retries=1)(
             delayed(square)(i) for i in range(3))
+
+
+def test_custom_backend_with_retrieve_callback(tmp_path, no_leaks):
+    from _parallel_helpers import CustomThreadBackend
+
+    out = Parallel(n_jobs=2, backend=CustomThreadBackend(), retries=1,
+                   retry_on=ValueError, on_error="return")(
+        delayed(flaky)(str(tmp_path), i, 1 if i == 1 else 5 if i == 2 else 0)
+        for i in range(4))
+    assert out[:2] + out[3:] == [0, 1, 3] and isinstance(out[2], ValueError)
+    assert attempts(str(tmp_path), 1) == 2 and attempts(str(tmp_path), 2) == 2
 
 
 # -- on_error ------------------------------------------------------------
@@ -341,13 +355,17 @@ def _cancel_when_started(parallel, folder, n_started=1):
 def test_cancel_from_another_thread(backend, fault_tolerant, tmp_path, no_leaks):
     folder = str(tmp_path)
     options = dict(retries=1) if fault_tolerant else {}
-    parallel = Parallel(n_jobs=2, backend=backend, **options)
+    # Plain process calls memory-map this array into a temp folder, which
+    # must be gone after the cancellation (the no_leaks fixture checks).
+    np = pytest.importorskip("numpy")
+    array = np.ones(10_000) if backend != "threading" else None
+    parallel = Parallel(n_jobs=2, backend=backend, max_nbytes=1000, **options)
     gate = tmp_path / "gate"
     task = started_then_block if backend != "threading" else _thread_task(gate)
     watcher, cancelled_at = _cancel_when_started(parallel, folder, n_started=2)
     try:
         with pytest.raises(ParallelCancelledError):
-            parallel(delayed(task)(folder, i) for i in range(50))
+            parallel(delayed(task)(folder, i, array) for i in range(50))
         assert time.monotonic() - cancelled_at[0] < 1.0
     finally:
         gate.touch()
@@ -360,7 +378,7 @@ def test_cancel_from_another_thread(backend, fault_tolerant, tmp_path, no_leaks)
 
 
 def _thread_task(gate):
-    def task(folder, x):
+    def task(folder, x, array=None):
         open(os.path.join(folder, f"started-{x}"), "w").close()
         wait_for_file(str(gate))
         return x
@@ -472,3 +490,81 @@ def test_initializer_runs_in_fault_tolerant_workers(backend, no_leaks):
     out = Parallel(n_jobs=2, backend=backend, on_error="return",
                    initializer=_fail_set_up)(delayed(square)(i) for i in range(3))
     assert all(isinstance(x, RuntimeError) and "set-up failed" in str(x) for x in out)
+
+
+# -- dask ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=False, dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.mark.timeout(120)
+def test_dask_retries_policies_and_timeouts(dask_client, tmp_path):
+    folder = str(tmp_path)
+    gate = tmp_path / "gate"
+    with joblib.parallel_config(backend="dask"):
+        out = Parallel(retries=1, retry_on=ValueError)(
+            delayed(flaky)(folder, i, 1) for i in range(4))
+        assert out == [0, 1, 2, 3]
+        out = list(Parallel(on_error="skip", return_as="generator_unordered")(
+            delayed(fail_on)(i, 2) for i in range(4)))
+        assert sorted(out) == [0, 1, 3]
+        try:
+            out = Parallel(task_timeout=0.5, on_error="return")(
+                delayed(wait_for_file)(str(gate)) if i == 1 else delayed(square)(i)
+                for i in range(4))
+        finally:
+            gate.touch()
+    assert isinstance(out[1], TaskTimeoutError) and "task 1: wait_for_file" in str(out[1])
+    assert out[:1] + out[2:] == [0, 4, 9]
+
+
+# -- Ctrl-C ----------------------------------------------------------------------
+_CTRL_C_CHILD = """
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.path.insert(0, {root!r})
+from joblib import Parallel, delayed
+
+def block(i, folder):
+    open(os.path.join(folder, "started-%d" % os.getpid()), "w").close()
+    time.sleep(120)
+
+Parallel(n_jobs=2, backend={backend!r}, retries=1, task_timeout=60)(
+    delayed(block)(i, {folder!r}) for i in range(4))
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+def test_ctrl_c_stops_a_fault_tolerant_call(backend, tmp_path):
+    import subprocess
+    import sys
+
+    import psutil
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = _CTRL_C_CHILD.format(root=root, backend=backend, folder=str(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    try:
+        assert _wait_until(lambda: len(os.listdir(tmp_path)) == 2, 60), "no worker started"
+        workers = [int(name.split("-")[1]) for name in os.listdir(tmp_path)]
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+        child.wait()
+    assert b"KeyboardInterrupt" in err
+    for pid in workers:
+        assert _wait_until(lambda: not psutil.pid_exists(pid)
+                           or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)

@@ -161,3 +161,19 @@ def test_pickled_outside_parallel_is_the_object():
     import pickle
 
     assert pickle.loads(pickle.dumps(broadcast([1, 2]))) == [1, 2]
+
+
+def die_once_holding(shared, flag, i):
+    if i == 2 and not os.path.exists(flag):
+        open(flag, "w").close()
+        os._exit(1)
+    return len(shared)
+
+
+@pytest.mark.timeout(120)
+def test_worker_death_while_holding_the_object_is_retried(tmp_path):
+    handle = broadcast(list(range(1000)))
+    flag = str(tmp_path / "died")
+    out = Parallel(n_jobs=2, retries=1)(
+        delayed(die_once_holding)(handle, flag, i) for i in range(6))
+    assert out == [1000] * 6 and os.path.exists(flag)

@@ -19,7 +19,7 @@ __all__ = ["run_sequential"]
 
 def run_sequential(parallel: Any, iterable: Iterable, sink: Callable | None):
     """Run the tasks of ``iterable`` in the caller; list or generator."""
-    if LIVE_HANDLES:  # joblib.broadcast handles: the tasks get their objects
+    if LIVE_HANDLES[0]:  # joblib.broadcast handles: the tasks get their objects
         iterable = ((f, resolve_handles(a), resolve_handles(k)) for f, a, k in iterable)
     call = CallState(parallel, 1, parallel._lock, True, sink)
     parallel._call = call

@@ -14,6 +14,9 @@ __all__ = ["delayed", "BatchedCalls", "DelayedFunction"]
 # True in the worker processes that joblib's initializer set up: batches then
 # check that the user's initializer succeeded (see ``workers.state``).
 WORKER_SETUP = False
+# Set in workers that forward their logs: sends the batch's buffered records
+# before its result leaves the worker.
+AFTER_BATCH = None
 
 
 def delayed(function: Callable) -> "DelayedFunction":
@@ -125,12 +128,14 @@ class BatchedCalls:
         # for tiny tasks, and the nested backend is already resolved.
         set_config({**previous, "backend": self._backend, "n_jobs": self._n_jobs})
         items = self.items
-        if LIVE_HANDLES:  # broadcast handles exist: not pickled, so unwrap
+        if LIVE_HANDLES[0]:  # broadcast handles exist: not pickled, so unwrap
             items = [(f, resolve_handles(a), resolve_handles(k)) for f, a, k in items]
         try:
             return [func(*args, **kwargs) for func, args, kwargs in items]
         finally:
             set_config(previous)
+            if AFTER_BATCH is not None:
+                AFTER_BATCH()
 
     def __reduce__(self):
         if self._reducer_callback is not None:

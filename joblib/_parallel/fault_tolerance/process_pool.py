@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 from collections import deque
 from multiprocessing.connection import wait as wait_ready
 
@@ -39,6 +40,7 @@ class ProcessWorker:
         # Set by its first message: a task's clock must not include the
         # start of the interpreter (a second or more on a loaded machine).
         self.ready = False
+        self.born = time.monotonic()
 
     @property
     def pid(self) -> int:
@@ -60,6 +62,9 @@ class ProcessPool:
     """
 
     kills_tasks = True
+    per_task_clock = True
+    timeout_note = ""
+    warns_on_timeout = False
 
     def __init__(self, n: int, context: Any, initializer: Callable | None = None,
                  initargs: tuple = ()):

@@ -51,10 +51,24 @@ def make_pool(parallel: Any) -> Any:
         from .thread_pool import ThreadPool
 
         return ThreadPool(n_jobs, *init)
+    if getattr(backend, "supports_retrieve_callback", False):
+        return _backend_pool(parallel, backend)
     raise ValueError(
         "retries, retry_on, retry_delay, task_timeout and on_error work with "
-        "the 'loky', 'multiprocessing', 'threading' and 'sequential' "
-        f"backends; got backend {type(backend).__name__}")
+        "the 'loky', 'multiprocessing', 'threading', 'sequential' and 'dask' "
+        "backends and backends with supports_retrieve_callback; got backend "
+        f"{type(backend).__name__}")
+
+
+def _backend_pool(parallel: Any, backend: Any) -> Any:
+    """Slots over a backend that keeps its own workers (dask, custom)."""
+    from .backend_pool import BackendPool
+
+    n_jobs = backend.configure(n_jobs=parallel.n_jobs, parallel=parallel,
+                               **parallel._configure_kwargs())
+    if hasattr(backend, "start_call"):
+        backend.start_call()
+    return BackendPool(n_jobs, backend)
 
 
 def run_fault_tolerant(parallel: Any, iterable: Iterable, sink: Callable | None):

@@ -37,6 +37,8 @@ _MAX_WAIT = 1.0
 # Chunks of tiny tasks are sized to take about this long on a worker.
 _TARGET_CHUNK_SECONDS = 0.02
 _MAX_CHUNK = 1000
+# A worker process not ready after this long is replaced.
+_START_TIMEOUT = 120.0
 # With task_timeout, how often to look whether a sent task has started.
 _START_POLL = 0.02
 
@@ -57,6 +59,9 @@ class Scheduler:
         self.cancelled = self.stopping = False
         self.auto = batch_size == "auto"
         self.chunk = 1 if self.auto else int(batch_size)
+        if options.task_timeout is not None and not pool.per_task_clock:
+            # Outcomes come per chunk: a task's clock is its chunk's.
+            self.auto, self.chunk = False, 1
         self._mean = None
         self._idle_deaths = 0
 
@@ -91,11 +96,11 @@ class Scheduler:
             if self.exhausted and not self.tasks:
                 return True
             for event in self.pool.wait(self._wait_time()):
-                if event[0] == "result":
-                    self._on_result(*event[1:])
-                else:
-                    self._on_death(*event[1:])
+                handler = {"result": self._on_result, "died": self._on_death,
+                           "lost": self._on_lost}[event[0]]
+                handler(*event[1:])
             self._check_timeouts()
+            self._check_starts()
             self._promote_retries()
         return False
 
@@ -197,6 +202,14 @@ class Scheduler:
         self._fail(culprit, worker_died_error(exitcode, [self._describe(culprit)]),
                    retryable=True)
 
+    def _on_lost(self, worker: Any, exc: BaseException, lost_worker: bool) -> None:
+        """A chunk failed in the backend itself (e.g. dask's KilledWorker)."""
+        if not worker.queue:
+            return
+        culprit = worker.queue[0]
+        self._requeue_rest(worker, culprit)
+        self._fail(culprit, exc, lost_worker or isinstance(exc, self.options.retry_on))
+
     def _check_timeouts(self) -> None:
         timeout = self.options.task_timeout
         if timeout is None:
@@ -213,12 +226,23 @@ class Scheduler:
             if culprit is not None:
                 self._timed_out(culprit, timeout)
 
+    def _check_starts(self) -> None:
+        """Replace a worker process that did not start within
+        _START_TIMEOUT (e.g. stuck on a lock inherited through fork)."""
+        now = time.monotonic()
+        for worker in list(self.pool.workers):
+            if not worker.ready and now - getattr(worker, "born", now) > _START_TIMEOUT:
+                self.pool.replace(worker, kill=True)
+                self._idle_deaths += 1
+                if self._idle_deaths > 2 * len(self.pool.workers) + 2:
+                    raise RuntimeError(
+                        f"joblib could not start worker processes: none was "
+                        f"ready within {_START_TIMEOUT} s")
+
     def _timed_out(self, index: int, timeout: float) -> None:
         message = (f"{self._describe(index)} did not complete within "
-                   f"task_timeout={timeout} s")
-        if not self.pool.kills_tasks:
-            message += ("; a thread cannot be stopped: it was abandoned and "
-                        "finishes the task in the background")
+                   f"task_timeout={timeout} s{self.pool.timeout_note}")
+        if self.pool.warns_on_timeout:
             self.out.put(("warn", message))
         self._fail(index, TaskTimeoutError(message), retryable=True)
 

@@ -39,6 +39,10 @@ class ThreadPool:
     """``n`` worker threads reporting outcomes on one event queue."""
 
     kills_tasks = False
+    per_task_clock = True
+    timeout_note = ("; a thread cannot be stopped: it was abandoned and "
+                    "finishes the task in the background")
+    warns_on_timeout = True
 
     def __init__(self, n: int, initializer: Callable | None = None,
                  initargs: tuple = ()):

@@ -29,9 +29,16 @@ if TYPE_CHECKING:
 __all__ = ["broadcast", "Broadcast", "resolve_handles", "set_pickling_context",
            "LIVE_HANDLES"]
 
-# Handles alive in this process: while there is none, the thread and
-# sequential paths skip looking for handles in the arguments.
-LIVE_HANDLES: weakref.WeakSet = weakref.WeakSet()
+# [number of handles alive in this process]: while it is 0, the thread and
+# sequential paths skip looking for handles in the arguments (one list item
+# read per batch: a WeakSet's len() cost a third of a tiny batch).
+LIVE_HANDLES: list = [0]
+_live_lock = threading.Lock()
+
+
+def _count(delta: int) -> None:
+    with _live_lock:
+        LIVE_HANDLES[0] += delta
 # The settings of the call whose batch this thread is pickling (set by
 # ``BatchedCalls.__reduce__`` just before its tasks are pickled).
 _pickling = threading.local()
@@ -57,7 +64,8 @@ class Broadcast:
         self._folder: str | None = None
         self._lock = threading.Lock()
         self._finalizer = None
-        LIVE_HANDLES.add(self)
+        _count(1)
+        weakref.finalize(self, _count, -1)
 
     def __repr__(self) -> str:
         return f"joblib.broadcast(<{type(self.value).__name__} object>)"

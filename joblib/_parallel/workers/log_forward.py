@@ -171,7 +171,16 @@ def _handle(message: tuple, registries: dict) -> None:
 # -- worker side ------------------------------------------------------------
 
 class _Sender:
-    """The worker's connection; thread-safe, silent once the parent is gone."""
+    """The worker's connection; thread-safe, silent once the parent is gone.
+
+    Messages are buffered and sent together: when 64 are waiting, at the end
+    of each batch (before its result goes back, see :func:`flush`) and at
+    least every 0.1 s (a thread), so a long task's records still show up
+    while it runs.
+    """
+
+    FLUSH_EVERY = 0.1
+    MAX_PENDING = 64
 
     def __init__(self, address: str):
         import socket
@@ -179,15 +188,48 @@ class _Sender:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.connect(address)
         self._lock = threading.Lock()
+        self._pending: list = []
         self.tag = f"{_process_name()} (pid {os.getpid()})"
+        threading.Thread(target=self._flush_periodically, name="joblib-log-flush",
+                         daemon=True).start()
 
     def send(self, message: tuple) -> None:
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            try:
-                self._sock.sendall(_HEADER.pack(len(data)) + data)
-            except OSError:
-                pass
+            self._pending.append(_HEADER.pack(len(data)) + data)
+            if len(self._pending) >= self.MAX_PENDING:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._pending:
+            return
+        data, self._pending = b"".join(self._pending), []
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            pass
+
+    def _flush_periodically(self) -> None:
+        import time
+
+        while True:
+            time.sleep(self.FLUSH_EVERY)
+            if self._pending:
+                self.flush()
+
+
+_sender: list = [None]  # this worker's sender, once installed
+
+
+def flush() -> None:
+    """Send what this worker buffered (end of a batch)."""
+    sender = _sender[0]
+    if sender is not None:
+        sender.flush()
 
 
 def _process_name() -> str:
@@ -200,7 +242,10 @@ def install_in_worker(address: str, level: int) -> None:
     warnings to the parent listening at ``address``."""
     import warnings
 
-    sender = _Sender(address)
+    from .. import tasks
+
+    sender = _sender[0] = _Sender(address)
+    tasks.AFTER_BATCH = flush
     # Only the parent handles records: handlers a forked worker inherited
     # would handle them a second time, and a logger that does not propagate
     # would keep its records from the root's forwarding handler.
