@@ -137,6 +137,9 @@ class Memory(Logger):
         Limits kept on write: a write that takes the cache over one deletes
         the least recently used results before the call returns. As for
         :meth:`reduce_size`.
+    record_stats : bool, default=False
+        At exit, add this process' counts of :meth:`stats` to the cache's
+        ``.joblib_stats.json``, which ``python -m joblib cache`` shows.
 
     Raises
     ------
@@ -180,6 +183,7 @@ class Memory(Logger):
         bytes_limit: int | str | None = None,
         items_limit: int | None = None,
         age_limit: datetime.timedelta | None = None,
+        record_stats: bool = False,
     ) -> None:
         Logger.__init__(self)
         options = store_factory.memory_store_options(
@@ -189,6 +193,7 @@ class Memory(Logger):
             hash_name=hash_name,
             compute_once=compute_once,
             compute_once_timeout=compute_once_timeout,
+            record_stats=record_stats,
         )
         limits = check_limits_args(bytes_limit, items_limit, age_limit)
         # Only set when not the defaults: the state pickled is 1.6's otherwise.

@@ -351,12 +351,8 @@ def dump(
     return dump_value(value, filename, compress, protocol, NumpyPickler, fast_pickle.ENABLED)
 
 
-def load(
-    filename: str | os.PathLike | IO[bytes],
-    mmap_mode: str | None = None,
-    ensure_native_byte_order: bool | str = "auto",
-    trusted: Any = None,
-) -> Any:
+def load(filename: str | os.PathLike | IO[bytes], mmap_mode: str | None = None,
+         ensure_native_byte_order: bool | str = "auto", trusted: Any = None) -> Any:
     """Reconstruct a Python object from a file written by :func:`dump`.
 
     .. warning:: Unpickling can run arbitrary code: load a file from a

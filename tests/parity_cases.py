@@ -482,3 +482,27 @@ def parallel_task_not_a_triple(joblib, tmp):
 @case
 def memory_cache_not_callable(joblib, tmp):
     joblib.Memory(tmp, verbose=0).cache(42)(1)
+
+
+@case
+def memory_function_name_collision(joblib, tmp):
+    memory = joblib.Memory(tmp, verbose=0)
+
+    def twin(x):
+        return x
+
+    first = memory.cache(twin)
+
+    def twin(x):  # noqa: F811 - a second function of the same name
+        return x + 1
+
+    second = memory.cache(twin)
+    first(1)
+    second(1)
+
+
+@case
+def memory_cache_of_a_lambda_twice(joblib, tmp):
+    memory = joblib.Memory(tmp, verbose=0)
+    memory.cache(lambda x: x)(1)
+    memory.cache(lambda x: x + 1)(1)

@@ -22,7 +22,7 @@ def _cli(*args):
 def cache(tmp_path):
     code = (
         "import joblib\n"
-        "m = joblib.Memory(%r, verbose=0)\n"
+        "m = joblib.Memory(%r, verbose=0, record_stats=True)\n"
         "f = m.cache(abs); f(-1); f(-2); f(-1)\n"
         "g = m.cache(pow); g(2, 3)\n" % str(tmp_path)
     )

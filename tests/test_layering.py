@@ -94,21 +94,13 @@ ACCESSORS = {
     ("joblib._parallel.memmapping.temp_folders", "joblib._memmapping_reducer"),
 }
 
-# (importer, imported): why the import sits in a function.
+# (importer, imported): why this import points up (or across the stacks) and
+# so sits in a function.
 DEFERRED = {
     **{pair: "call-time accessor of patchable globals" for pair in ACCESSORS},
-    ("joblib._parallel.backend_resolution", "importlib"): "call-time accessor of joblib.parallel's BACKENDS",
     ("joblib._parallel.backends.base", "joblib._parallel.backends.sequential"): "cycle: they subclass the base",
     ("joblib._parallel.backends.base", "joblib._parallel.backends.thread_pool"): "cycle: they subclass the base",
-    ("joblib._parallel.backends.dask_batch", "joblib._parallel.config"): "cycle while joblib.parallel initialises",
-    ("joblib._parallel.backends.loky_backend", "joblib._parallel.memmapping.executor"): "loads loky: not at import joblib.parallel",
-    ("joblib._parallel.backends.loky_boot", "joblib._parallel.tasks"): "runs in the warm worker before joblib is set up",
-    ("joblib._parallel.backends.mp_pool", "joblib._parallel.memmapping.pool"): "loads multiprocessing.pool: legacy backend only",
-    ("joblib._parallel.backends.mp_pool", "joblib._parallel.backends.pool_watch"): "loads multiprocessing: legacy backend only",
-    ("joblib._parallel.memmapping.array_files", "joblib._parallel.memmapping.mapping_cache"): "worker side only; loads multiprocessing",
     ("joblib._parallel.memmapping.executor", "joblib._parallel.backends.loky_warm"): "loky's warm start, owned by the loky backend",
-    ("joblib._parallel.outcomes", "joblib._parallel.errors"): "errors loads multiprocessing: not at import joblib.parallel",
-    ("joblib._parallel.results", "joblib._parallel.errors"): "errors loads multiprocessing: not at import joblib.parallel",
     ("joblib.numpy_pickle", "joblib._parallel.memmapping.array_files"): "1.6's load_temporary_memmap reaches the parallel layer",
     ("joblib._parallel.workers.broadcast", "joblib._parallel.workers.broadcast_files"): "owned by the workers work (#16): large broadcast values only",
     ("joblib._parallel.fault_tolerance.errors", "joblib._parallel.backends.pool_watch"): "owned by the fault-tolerance work (#12): core reaches into a backend",
@@ -116,10 +108,6 @@ DEFERRED = {
     ("joblib._parallel.fault_tolerance.run", "joblib._parallel.backends.mp_pool"): "owned by the fault-tolerance work (#12): runner chosen by backend class",
     ("joblib._parallel.fault_tolerance.run", "joblib._parallel.backends.sequential"): "owned by the fault-tolerance work (#12): runner chosen by backend class",
     ("joblib._parallel.fault_tolerance.run", "joblib._parallel.backends.thread_pool"): "owned by the fault-tolerance work (#12): runner chosen by backend class",
-    ("joblib._memory.cached_call", "joblib._store_backends"): "owned by the Memory work (#17.1/17.2)",
-    ("joblib._store_backends", "joblib._store.messages"): "owned by the Memory work (#17.1/17.2)",
-    ("joblib._store_backends", "joblib.disk"): "owned by the Memory work (#17.1/17.2)",
-    ("joblib._store_backends", "joblib.numpy_pickle"): "owned by the Memory work (#17.1/17.2)",
 }
 
 

@@ -215,17 +215,24 @@ def test_stats_time_saved_and_failed_loads(tmp_path):
 def test_stats_of_past_processes_are_recorded(tmp_path):
     code = (
         "import joblib\n"
-        "m = joblib.Memory(%r, verbose=0)\n"
+        "m = joblib.Memory(%r, verbose=0, record_stats=RECORD)\n"
         "f = m.cache(abs)\n"
         "f(-1); f(-1); f(-1)\n" % str(tmp_path)
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
-    from joblib._memory.stats import read_recorded
+    from joblib._memory.stats import STATS_FILE, read_recorded
 
-    recorded = read_recorded(os.path.join(str(tmp_path), "joblib"))
+    location = os.path.join(str(tmp_path), "joblib")
+    run = [sys.executable, "-c", code.replace("RECORD", "False")]
+    subprocess.run(run, check=True, env=env, timeout=120)
+    # Off by default: the cache's files stay joblib 1.6's.
+    assert not [n for n in os.listdir(location) if n.startswith(STATS_FILE)]
+    run = [sys.executable, "-c", code.replace("RECORD", "True")]
+    subprocess.run(run, check=True, env=env, timeout=120)
+    recorded = read_recorded(location)
     (row,) = recorded.values()
-    assert row["hits"] == 2 and row["misses"] == 1 and row["stores"] == 1
+    # Only the second process recorded: three hits of the first one's entry.
+    assert (row["hits"], row["misses"], row["stores"]) == (3, 0, 0)
 
 
 # --- limits kept on write -----------------------------------------------------

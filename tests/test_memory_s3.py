@@ -111,6 +111,14 @@ def test_a_hit_costs_one_get_and_no_list(s3_server, url):
     s3_server.log.clear()
     assert shelved.get() == 2
     assert s3_server.log.counts() == {"GET": 1, "LIST": 0, "PUT": 0, "DELETE": 0}
+    # A hit validated by a callback reads the metadata, then the result.
+    validated = Memory(url, verbose=0, storage_options=s3_server.storage_options()).cache(
+        double, ignore=["log"], cache_validation_callback=lambda metadata: "duration" in metadata
+    )
+    validated(1, log)
+    s3_server.log.clear()
+    assert validated(1, log) == 2 and log == [1, 2]
+    assert s3_server.log.counts() == {"GET": 2, "LIST": 0, "PUT": 0, "DELETE": 0}
 
 
 def test_a_large_result_is_read_with_one_get(s3_server, url):
@@ -408,3 +416,28 @@ def test_failed_deletion_of_a_rejected_entry_is_a_warning(s3_server, url):
     finally:
         s3_server.gate = None
     assert log == [1, 1]
+
+
+def test_a_process_exits_without_requests_for_its_statistics(s3_server, url, module_dir):
+    # Hit counts are saved at exit only for local caches: a process that hit
+    # an S3 cache must not read the entries' metadata on its way out.
+    code = """
+        import json, sys
+        from joblib import Memory
+        import objstore_mod
+        memory = Memory(sys.argv[1], verbose=0, storage_options=json.loads(sys.argv[2]))
+        f = memory.cache(objstore_mod.double, ignore=["log"])
+        f(1), f(1), f(1)
+        # What atexit runs; at exit, fsspec's event loop is going away and a
+        # request hung the process for ~25 s.
+        from joblib._memory import stats
+        stats.flush()
+    """
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, str(module_dir)]))
+    s3_server.log.clear()
+    subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), url,
+         json.dumps(s3_server.storage_options())],
+        env=env, check=True, timeout=60,
+    )
+    assert not [p for p in s3_server.log.paths("GET") if p.endswith("metadata.json")]

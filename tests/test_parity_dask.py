@@ -95,3 +95,15 @@ def test_dask_module_has_16_names():
     assert _dask.is_weakrefable(test_dask_module_has_16_names)
     assert not _dask.is_weakrefable(1)
     assert joblib._dask.DaskDistributedBackend.__name__ == "DaskDistributedBackend"
+
+
+@pytest.mark.timeout(120)
+def test_two_generators_sharing_the_configured_backend(client):
+    # The configured backend instance serves both calls: the first one to
+    # finish must not stop the callbacks of the other.
+    with parallel_config("dask"):
+        ordered = Parallel(return_as="generator")(delayed(abs)(-i) for i in range(25))
+        unordered = Parallel(return_as="generator_unordered")(
+            delayed(abs)(-i) for i in range(25))
+        assert list(ordered) == list(range(25))
+        assert sorted(unordered) == list(range(25))

@@ -118,3 +118,19 @@ def test_import_joblib_stays_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ, PYTHONPATH=ROOT), check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_lazy_name_is_visible_to_type_checkers():
+    # A name added to joblib._LAZY_NAMES must also be imported in the
+    # ``if TYPE_CHECKING:`` block of joblib/__init__.py, or it is Any there.
+    import ast
+
+    import joblib
+
+    with open(joblib.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    block = next(node for node in tree.body if isinstance(node, ast.If)
+                 and getattr(node.test, "id", None) == "TYPE_CHECKING")
+    typed = {alias.asname or alias.name for node in block.body
+             if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert set(joblib._LAZY_NAMES) - typed == set()

@@ -7,8 +7,10 @@ Run it with the interpreter that has the real joblib 1.6.0 installed::
 The cases live in ``tests/parity_cases.py`` (plain Python, shared with
 ``tests/test_parity_messages.py``). For each case the file records the class
 (``module.qualname``) and message of the exception raised, if any, and of
-every warning emitted. Temporary paths become ``<TMP>`` and memory
-addresses ``0x?``, so that the texts compare across runs.
+every warning emitted. Temporary paths become ``<TMP>``, the tests folder
+``<TESTS>`` and memory addresses ``0x?``, so that the texts compare across
+runs and checkouts. Messages may quote line numbers of parity_cases.py:
+run this tool again after editing that file.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from parity_cases import CASES, DATA  # noqa: E402
 def normalize(text: str, tmp: str) -> str:
     """Stable form of a message: no temporary or data path, no memory address."""
     text = text.replace(os.path.realpath(tmp), "<TMP>").replace(tmp, "<TMP>")
-    text = text.replace(DATA, "<DATA>")
+    text = text.replace(DATA, "<DATA>").replace(os.path.dirname(DATA), "<TESTS>")
     # Objects of joblib classes, whose modules differ by design: compare the
     # class name only ("<MultiprocessingBackend object at 0x?>").
     text = re.sub(r"<joblib\.[\w.]*?(\w+) object at ", r"<\1 object at ", text)

@@ -70,6 +70,23 @@ def _passes_validation(state, call_id) -> bool:
     return False
 
 
+def _metadata_passes(state, call_id) -> bool:
+    """Validate an entry from its metadata alone, before loading its result.
+
+    Every stored entry has metadata, so missing metadata is a miss: the
+    callback only sees existing entries, and a hit reads two objects (the
+    metadata, then the result) instead of asking first whether the entry
+    exists, which costs an object store a third request.
+    """
+    metadata = state.store.get_metadata(call_id)
+    if not metadata:
+        return False
+    if state.validation(metadata):
+        return True
+    state.store.clear_item(call_id)
+    return False
+
+
 def is_in_cache(state, call_id) -> bool:
     """Code unchanged, entry present, and accepted by the validation callback."""
     if not state.code_is_current():
@@ -123,14 +140,14 @@ def lookup(state, key: CallKey, shelving: bool, args=(), kwargs=None) -> Any:
             location,
             state.reporter,
         )
-    if shelving or state.validation is not None:
-        # Ask the store first, as joblib 1.6 does: a shelved result is not
-        # loaded, and the validation callback only sees existing entries.
+    if shelving:
+        # Ask the store first, as joblib 1.6 does: a shelved result is not loaded.
         if not is_in_cache(state, key.call_id):
             return MISS
-        if shelving:
-            return state.memorized_result(key.call_id)
-    elif not state.code_is_current():
+        return state.memorized_result(key.call_id)
+    if not state.code_is_current():
+        return MISS
+    if state.validation is not None and not _metadata_passes(state, key.call_id):
         return MISS
     # fetch_item signals a missing entry by a KeyError.
     value = _load(state, key.call_id)

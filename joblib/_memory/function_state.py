@@ -86,6 +86,7 @@ class FunctionState:
         self.options = options
         self.limits = limits if limits else None
         self.counters = stats.counters_for(store, self.func_id)
+        self.counters.record |= options.record_stats
 
     @classmethod
     def from_fields(cls, fields: dict, reporter: Any, extra=None) -> "FunctionState":
@@ -101,6 +102,7 @@ class FunctionState:
             state.func_id = func_identifier(state.func)
         state.options, state.limits = extra or (DEFAULT_OPTIONS, None)
         state.counters = stats.counters_for(state.store, state.func_id)
+        state.counters.record |= state.options.record_stats
         return state
 
     def extra_fields(self):

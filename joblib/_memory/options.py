@@ -100,6 +100,7 @@ class FunctionOptions:
     depends: tuple = ()
     version: Any = None
     check_code: bool = True
+    record_stats: bool = False
     # True when the code check is joblib 1.6's (the hit path tests this).
     plain_code_check: bool = dataclasses.field(
         init=False, compare=False, repr=False, default=True
@@ -119,6 +120,7 @@ class FunctionOptions:
             "depends": _check_depends,
             "version": _check_version,
             "check_code": lambda v: _check_bool("check_code", v),
+            "record_stats": lambda v: _check_bool("record_stats", v),
         }
         return cls(**{k: checkers[k](v) for k, v in kwargs.items()})
 

@@ -6,10 +6,11 @@ that were hits) is worked out when statistics are asked for, from the
 ``metadata.json`` of the entries that were hit. Entries and bytes come from
 a listing of the store at that time.
 
-Counters are per process. At exit, a process adds its counters of caches on
-a local file system to ``<location>/.joblib_stats.json`` (under a file
-lock), which ``python -m joblib cache`` shows; a process killed with
-SIGKILL loses its counts.
+Counters are per process. With ``Memory(..., record_stats=True)``, a
+process adds its counters of caches on a local file system to
+``<location>/.joblib_stats.json`` at exit (under a file lock), which
+``python -m joblib cache`` shows; a process killed with SIGKILL loses its
+counts. (Off by default: the cache's files stay joblib 1.6's.)
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ class Counters:
     """Counts of one function in one cache, in this process."""
 
     __slots__ = ("hits", "misses", "stores", "failed_loads", "time_saved", "pending",
-                 "flushed", "store")
+                 "flushed", "store", "record")
 
     def __init__(self, store=None) -> None:
         self.store = store  # to read the durations of pending hits
+        self.record = False  # add the counts to the cache's stats file at exit
         self.hits = self.misses = self.stores = self.failed_loads = 0
         self.time_saved = 0.0
         self.pending: list = []  # args_id of the hits whose duration is not read yet
@@ -147,13 +149,18 @@ def _deltas() -> dict:
     """location -> func_id -> counts not yet added to the disk."""
     by_location: dict = {}
     for (location, func_id), counters in list(_REGISTRY.items()):
+        if not (isinstance(location, str) and os.path.isdir(location)):
+            # Only local caches keep a stats file. Settling the hits of an
+            # object store would send requests at exit, when fsspec's event
+            # loop is going away (the process then hung for ~25 s).
+            continue
         if counters.pending and counters.store is not None:
             try:
                 settle(counters.store, func_id, counters)
             except Exception:  # noqa: BLE001 - at exit, counts are best effort
                 counters.pending = []
         delta = {k: getattr(counters, k) - counters.flushed[k] for k in _COUNTED}
-        if any(delta.values()) and isinstance(location, str):
+        if counters.record and any(delta.values()) and isinstance(location, str):
             by_location.setdefault(location, {})[func_id] = delta
             counters.flushed = counters.as_dict()
     return by_location

@@ -202,6 +202,11 @@ class CallState:
         self.backend.batch_completed(tracker.batch_size, duration)
         with self.lock:
             self.n_completed_tasks += tracker.batch_size
+            self.parallel.print_progress()
+            if self.original_iterator is not None:
+                self.dispatch_next()
+            # After dispatch_next: the event of the completion that finds the
+            # input exhausted already carries the total.
             if self.progress_sink is not None and not self.aborting:
                 try:
                     self._emit_events(tracker, duration)
@@ -211,9 +216,6 @@ class CallState:
                     # error does (the caller re-raises it, workers stop).
                     self._record_input_error(exc, 0)
                     return
-            self.parallel.print_progress()
-            if self.original_iterator is not None:
-                self.dispatch_next()
             if not self.retrieve_in_callback or self.is_completed():
                 self.cond.notify_all()
 

@@ -164,7 +164,7 @@ class DaskDistributedBackend(AutoBatchingMixin, ParallelBackendBase):
         self._pending: dict[str, Any] = {}  # key -> dask future in flight
         self._scatterer = None
         self._scatter = list(scatter)
-        self._in_call = False  # between start_call and stop_call
+        self._calls_running = 0  # start_call minus stop_call
         if client is not None:
             self.client  # noqa: B018 - broadcasts ``scatter`` now, as 1.6 does
 
@@ -241,9 +241,10 @@ class DaskDistributedBackend(AutoBatchingMixin, ParallelBackendBase):
         """Start with an empty cache of scattered arguments."""
         self.client  # noqa: B018 - resolves a lazily rebuilt client
         self._scatterer.end_call()
-        if not self._in_call:
-            self._in_call = True
-            _enter_call()
+        # One backend instance may serve several calls at once (two
+        # generators under the same parallel_config): count them.
+        self._calls_running += 1
+        _enter_call()
 
     def stop_call(self) -> None:
         """Release the arguments scattered during the call, and the thread
@@ -252,8 +253,8 @@ class DaskDistributedBackend(AutoBatchingMixin, ParallelBackendBase):
             self._scatterer.end_call()
         with self._lock:
             self._pending.clear()
-        if self._in_call:
-            self._in_call = False
+        if self._calls_running > 0:
+            self._calls_running -= 1
             _exit_call()
 
     def submit(self, func: Callable, callback: Callable | None = None) -> Any:
