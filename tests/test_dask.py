@@ -111,6 +111,14 @@ def wait_for_event(name, i=0):
     return i
 
 
+def wait_outside_the_pool(name, i=0):
+    # A seceded task frees its worker thread: on this 2 x 1-thread cluster,
+    # the scheduler may start two waiters before the failing task, which
+    # then could not run until they timed out.
+    distributed.secede()
+    return wait_for_event(name, i)
+
+
 def quick_then_block(i, name):
     if i == 0:
         return 0
@@ -262,15 +270,15 @@ def test_input_generator_error_surfaces(client):
 
 def test_error_reraised_with_remote_traceback_and_rest_cancelled(client, event):
     tasks = [delayed(fail_on)(0, 0)] + [
-        delayed(wait_for_event)(event.name, i) for i in range(1, 6)]
+        delayed(wait_outside_the_pool)(event.name, i) for i in range(1, 6)]
     with parallel_config(backend="dask"):
         with pytest.raises(ValueError, match="bad value 0") as excinfo:
             Parallel(batch_size=1)(tasks)
     text = "".join(traceback.format_exception(excinfo.value))
     assert "fail_on" in text and 'raise ValueError(f"bad value {x}")' in text
     # Cancelling is a message to the scheduler: wait for it to be handled.
-    assert _wait_until(lambda: not scheduler_keys(client, "batch_of_wait_for_event"))
-    event.set()  # frees the worker threads still running cancelled tasks
+    assert _wait_until(lambda: not scheduler_keys(client, "batch_of_wait_outside_the_pool"))
+    event.set()  # frees the threads still running cancelled tasks
     with parallel_config(backend="dask"):
         assert Parallel()(delayed(square)(i) for i in range(3)) == [0, 1, 4]
 
