@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
@@ -101,3 +102,16 @@ def joblib_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate()
             if t.name.startswith(("joblib-", "ThreadPoolExecutor"))
             or "Pool" in t.name}
+
+
+def wait_until(predicate, seconds: float = 10.0, interval: float = 0.05) -> bool:
+    """Re-check ``predicate`` until it holds or ``seconds`` pass.
+
+    Process reaping, thread exit and the scheduler's bookkeeping are
+    asynchronous: a bounded number of checks, never a fixed sleep.
+    """
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(interval)
+    return predicate()
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+import psutil
 import pytest
 
 # Make the repository's ``joblib`` importable when the tests run from a
@@ -24,3 +25,21 @@ def s3_server():
     server = start_server()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def no_leaks(tmp_path, monkeypatch):
+    """Fail the test if it leaves a worker process, a pool thread or a temp
+    folder behind (JOBLIB_TEMP_FOLDER points into the test's own folder)."""
+    from _parallel_helpers import extra_children, joblib_threads, wait_until
+
+    temp = tmp_path / "joblib_temp"
+    temp.mkdir()
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(temp))
+    children = {c.pid for c in psutil.Process().children()}
+    threads = joblib_threads()
+    yield
+    assert wait_until(lambda: not (joblib_threads() - threads)), joblib_threads()
+    assert wait_until(lambda: not extra_children(children)), [
+        psutil.Process(pid).cmdline() for pid in extra_children(children)]
+    assert wait_until(lambda: not list(temp.iterdir())), list(temp.iterdir())

@@ -17,33 +17,13 @@ import joblib
 from joblib import Parallel, ParallelCancelledError, TaskTimeoutError, delayed
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-from _parallel_helpers import extra_children, joblib_threads
+from _parallel_helpers import wait_until as _wait_until
 
 PROCESS_BACKENDS = ["loky", "multiprocessing"]
 RETURN_AS = ["list", "generator", "generator_unordered"]
 
 
-def _wait_until(predicate, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return predicate()
 
-
-@pytest.fixture
-def no_leaks(tmp_path, monkeypatch):
-    import psutil
-
-    temp = tmp_path / "joblib_temp"
-    temp.mkdir()
-    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(temp))
-    children = {c.pid for c in psutil.Process().children()}
-    threads = joblib_threads()
-    yield
-    assert _wait_until(lambda: not (joblib_threads() - threads)), joblib_threads()
-    assert _wait_until(lambda: not extra_children(children)), [
-        psutil.Process(pid).cmdline() for pid in extra_children(children)]
-    assert _wait_until(lambda: not list(temp.iterdir())), list(temp.iterdir())
 
 
 # -- tasks (module level: worker processes import them) ------------------

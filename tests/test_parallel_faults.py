@@ -19,32 +19,12 @@ import pytest
 from joblib import Parallel, delayed
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-from _parallel_helpers import extra_children, joblib_threads
+from _parallel_helpers import wait_until as _wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _wait_until(predicate, seconds=10.0):
-    # Process reaping is asynchronous: re-check a bounded number of times.
-    deadline = time.monotonic() + seconds
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return predicate()
 
-
-@pytest.fixture
-def no_leaks(tmp_path, monkeypatch):
-    import psutil
-
-    temp = tmp_path / "joblib_temp"
-    temp.mkdir()
-    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(temp))
-    children = {c.pid for c in psutil.Process().children()}
-    threads = joblib_threads()
-    yield
-    assert _wait_until(lambda: not (joblib_threads() - threads))
-    assert _wait_until(lambda: not extra_children(children))
-    assert _wait_until(lambda: not list(temp.iterdir())), list(temp.iterdir())
 
 
 def square(x):

@@ -7,34 +7,14 @@ from __future__ import annotations
 
 import time
 
-import psutil
 import pytest
 
 from joblib import Parallel, delayed, parallel_config
 from joblib._parallel_backends import ThreadingBackend
 
-from _parallel_helpers import extra_children, joblib_threads
 
 
-def _wait_until(predicate, seconds=10.0):
-    # Process and thread reaping is asynchronous: re-check until a deadline.
-    deadline = time.monotonic() + seconds
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return predicate()
 
-
-@pytest.fixture
-def no_leaks(tmp_path, monkeypatch):
-    temp = tmp_path / "joblib_temp"
-    temp.mkdir()
-    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(temp))
-    children = {c.pid for c in psutil.Process().children()}
-    threads = joblib_threads()
-    yield
-    assert _wait_until(lambda: not (joblib_threads() - threads))
-    assert _wait_until(lambda: not extra_children(children))
-    assert _wait_until(lambda: not list(temp.iterdir())), list(temp.iterdir())
 
 
 class NoWorkerBackend(ThreadingBackend):
