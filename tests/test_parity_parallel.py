@@ -87,3 +87,29 @@ def test_text_bar_shows_the_total_once_known(capsys):
         delayed(abs)(i) for i in range(6))
     err = capsys.readouterr().err
     assert "6/6 tasks" in err
+
+
+class ImmediateBackend(ThreadingBackend):
+    """Runs each batch inside ``submit`` and calls back before returning, as a
+    pool does when a task ends before ``add_done_callback`` is reached."""
+
+    def submit(self, func, callback=None):
+        import concurrent.futures
+
+        future = concurrent.futures.Future()
+        future.set_result(func())
+        if callback is not None:
+            callback(future)
+        return future
+
+    def retrieve_result_callback(self, out):
+        return out.result()
+
+
+@pytest.mark.parametrize("n_tasks", [1, 4, 12])
+def test_generator_total_reaches_the_last_event_of_synchronous_completions(n_tasks):
+    events = []
+    Parallel(n_jobs=2, backend=ImmediateBackend(), progress=events.append,
+             pre_dispatch="2*n_jobs")(delayed(abs)(i) for i in range(n_tasks))
+    assert len(events) == n_tasks
+    assert events[-1].n_total == n_tasks

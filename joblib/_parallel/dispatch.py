@@ -67,6 +67,10 @@ class CallState:
         # True while the caller dispatches the first tasks; completions that
         # run synchronously meanwhile must not look like the end of the call.
         self._starting = False
+        # Progress of completions that ran inside submit() while the input was
+        # being read: emitted once the loop is done, so that the last event
+        # carries the total if that loop found the input exhausted.
+        self._deferred_events: list = []
 
     # -- dispatching ---------------------------------------------------
     def start(self, iterator: Iterator, original: Iterator | None) -> None:
@@ -85,6 +89,8 @@ class CallState:
                 self._drain_requests()
             finally:
                 self._pumping = self._starting = False
+            if self._deferred_events:
+                self._emit_deferred_events()
             self.cond.notify_all()
 
     def dispatch_next(self) -> None:
@@ -102,6 +108,8 @@ class CallState:
                 self._drain_requests()
             finally:
                 self._pumping = False
+            if self._deferred_events:
+                self._emit_deferred_events()
 
     def _drain_requests(self) -> None:
         while self._requests and self.original_iterator is not None:
@@ -208,21 +216,44 @@ class CallState:
             # After dispatch_next: the event of the completion that finds the
             # input exhausted already carries the total.
             if self.progress_sink is not None and not self.aborting:
-                try:
-                    self._emit_events(tracker, duration)
-                except BaseException as exc:  # noqa: BLE001 - the user's callback
-                    # Raised in a backend thread, it would be lost and the
-                    # caller would wait forever: fail the call as a task
-                    # error does (the caller re-raises it, workers stop).
-                    self._record_input_error(exc, 0)
+                if self._pumping:  # a completion inside submit(): see start()
+                    self._deferred_events.append((tracker, duration, self.n_completed_tasks,
+                                                  time.time() - self.start_time))
+                elif not self._emit_safely(tracker, duration):
                     return
             if not self.retrieve_in_callback or self.is_completed():
                 self.cond.notify_all()
 
-    def _emit_events(self, tracker: Any, duration: float) -> None:
+    def _emit_safely(self, tracker: Any, duration: float, n_completed: int | None = None,
+                     elapsed: float | None = None) -> bool:
+        """Emit the progress of one batch; False if the user's callback raised."""
+        try:
+            self._emit_events(tracker, duration, n_completed, elapsed)
+        except BaseException as exc:  # noqa: BLE001 - the user's callback
+            # Raised in a backend thread, it would be lost and the caller
+            # would wait forever: fail the call as a task error does (the
+            # caller re-raises it, workers stop).
+            self._record_input_error(exc, 0)
+            return False
+        return True
+
+    def _emit_deferred_events(self) -> None:
+        with self.lock:
+            while self._deferred_events and not self.aborting:
+                if not self._emit_safely(*self._deferred_events.pop(0)):
+                    break
+            self._deferred_events.clear()
+
+    def _emit_events(self, tracker: Any, duration: float, n_completed: int | None = None,
+                     elapsed: float | None = None) -> None:
+        # A deferred event keeps the count and time of its completion; the
+        # total is read now (it may have become known since).
+        if n_completed is None:
+            n_completed = self.n_completed_tasks
+        if elapsed is None:
+            elapsed = time.time() - self.start_time
         emit_events(self.progress_sink, getattr(tracker, "first_index", 0),
-                    tracker.batch_size, duration, self.n_completed_tasks,
-                    self.n_total, time.time() - self.start_time)
+                    tracker.batch_size, duration, n_completed, self.n_total, elapsed)
 
     # -- state queries -------------------------------------------------
     def is_completed(self) -> bool:
