@@ -71,7 +71,7 @@ def __getattr__(name: str):
     # ``mp`` and ``assert_spawning`` are resolved on first use, then cached.
     if name == "mp":
         if MULTIPROCESSING_USABLE:
-            import multiprocessing as value
+            import multiprocessing as value  # lazy: import joblib loads no multiprocessing
         else:
             value = None
     elif name == "assert_spawning":

@@ -15,6 +15,7 @@ import errno
 import inspect
 import json
 import os
+import pickle
 import shutil
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -104,8 +105,6 @@ def _warn_write_failure(what: str, path: str, exc: BaseException) -> None:
 
 
 def _is_pickling_error(exc: BaseException) -> bool:
-    import pickle
-
     return isinstance(exc, (pickle.PicklingError, TypeError, AttributeError))
 
 
@@ -344,7 +343,7 @@ class StoreBackendMixin(object):
 
     def _read_result(self, path, mmap_mode):
         """Load the result file ``path``; KeyError if it does not exist."""
-        from .numpy_pickle import load
+        from .numpy_pickle import load  # call-time: numpy_pickle is imported at the bottom
 
         if not self._item_exists(path):
             raise _missing_item(path)
@@ -356,7 +355,7 @@ class StoreBackendMixin(object):
 
     def _write_result(self, path, value, compress):
         """Write ``value`` in joblib's format to ``path``, atomically."""
-        from .numpy_pickle import dump
+        from .numpy_pickle import dump  # call-time: numpy_pickle is imported at the bottom
 
         self._write_file(path, lambda f: dump(value, f, compress=compress))
 
@@ -469,8 +468,6 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
     def clear_location(self, location):
         """Delete ``location``; the root keeps its own files (e.g. .gitignore)."""
         if location == self.location:
-            from .disk import rm_subdirs
-
             rm_subdirs(location, onerror=_ignore_concurrent_changes)
         else:
             shutil.rmtree(location, ignore_errors=True)

@@ -184,7 +184,7 @@ class BZ2CompressorWrapper(CompressorWrapper):
     extension = ".bz2"
 
     def __init__(self):
-        import bz2
+        import bz2  # optional: Python may be built without bz2
 
         self.fileobj_factory = bz2.BZ2File
 
@@ -197,7 +197,7 @@ class LZMACompressorWrapper(CompressorWrapper):
     _lzma_format_name = "FORMAT_ALONE"
 
     def __init__(self):
-        import lzma
+        import lzma  # optional: Python may be built without lzma
 
         self.fileobj_factory = lzma.LZMAFile
         self._lzma_format = getattr(lzma, self._lzma_format_name)
@@ -262,7 +262,7 @@ class LZ4CompressorWrapper(CompressorWrapper):
         """
         self._check_versions()
         if self.fileobj_factory is _import_lz4_frame_file():
-            from ._persist.lz4_reader import LZ4FrameReader
+            from ._persist.lz4_reader import LZ4FrameReader  # lazy: only with lz4 installed
 
             return LZ4FrameReader(fileobj)
         return self.fileobj_factory(fileobj, "rb")
@@ -305,10 +305,10 @@ class ZstdCompressorWrapper(CompressorWrapper):
 def _import_zstd_file():
     """Return the ZstdFile class (stdlib, else backport), or None."""
     try:
-        from compression.zstd import ZstdFile
+        from compression.zstd import ZstdFile  # optional: stdlib from Python 3.14
     except ImportError:
         try:
-            from backports.zstd import ZstdFile
+            from backports.zstd import ZstdFile  # optional dependency (joblib[zstd])
         except ImportError:
             return None
     return ZstdFile
@@ -317,7 +317,7 @@ def _import_zstd_file():
 def _import_lz4_frame_file():
     """Return lz4.frame.LZ4FrameFile, or None if lz4 is not installed."""
     try:
-        from lz4.frame import LZ4FrameFile
+        from lz4.frame import LZ4FrameFile  # optional dependency (lz4)
     except ImportError:
         return None
     return LZ4FrameFile

@@ -246,7 +246,7 @@ def _remove_tree(folder_path, allow_non_empty: bool) -> None:
                 "allow_non_empty=True to remove it anyway)"
                 % (os.fspath(folder_path), len(entries)),
             )
-    import logging
+    import logging  # lazy: keeps import joblib.parallel light (no logging)
     import shutil  # deferred, as logging: ``import joblib.parallel`` stays light
 
     shutil.rmtree(folder_path)
@@ -255,7 +255,7 @@ def _remove_tree(folder_path, allow_non_empty: bool) -> None:
 
 def _rmtree_with_handler(folder_path, onerror: OnError) -> None:
     """Call :func:`shutil.rmtree` with a 3-argument ``onerror`` handler."""
-    import shutil
+    import shutil  # lazy: keeps import joblib.parallel light
 
     if sys.version_info >= (3, 12):
         # ``onerror`` is deprecated from 3.12 on; ``onexc`` gets the exception.

@@ -125,7 +125,7 @@ def pformat(obj, indent: int = 0, depth: int = 3) -> str:
     """
     if "numpy" not in sys.modules:
         return _pprint().pformat(obj, depth=depth, indent=indent)
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     print_options = np.get_printoptions()
     np.set_printoptions(precision=6, threshold=64, edgeitems=1)

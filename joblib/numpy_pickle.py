@@ -265,7 +265,7 @@ class NumpyUnpickler(Unpickler):
         self.ensure_native_byte_order = ensure_native_byte_order
         Unpickler.__init__(self, file_handle)
         try:
-            import numpy as np
+            import numpy as np  # numpy is optional at import
         except ImportError:
             np = None
         self.np = np
@@ -419,11 +419,11 @@ def _load_restricted(filename, mmap_mode, native, trusted):
 def __getattr__(name):
     # Public names of the restricted mode and of inspection, imported lazily.
     if name == "UntrustedTypesError":
-        from ._persist.trust import UntrustedTypesError
+        from ._persist.trust import UntrustedTypesError  # lazy: safe loading only
 
         return UntrustedTypesError
     if name == "inspect_file":
-        from ._persist.inspect import inspect_file
+        from ._persist.inspect import inspect_file  # lazy: inspection only
 
         return inspect_file
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -91,8 +91,10 @@ def _companion_path(unpickler, name) -> str:
 def _reconstruct(*args, **kwargs):
     """numpy's private ndarray reconstructor (moved in numpy 2)."""
     try:
+        # numpy is optional at import (numpy >= 2)
         from numpy._core.multiarray import _reconstruct as reconstruct
     except ImportError:
+        # numpy is optional at import (numpy < 2)
         from numpy.core.multiarray import _reconstruct as reconstruct
     return reconstruct(*args, **kwargs)
 
@@ -164,7 +166,7 @@ class ZipNumpyUnpickler(Unpickler):
         self.file_handle = self._open_pickle(file_handle)
         Unpickler.__init__(self, self.file_handle)
         try:
-            import numpy as np
+            import numpy as np  # numpy is optional at import
         except ImportError:
             np = None
         self.np = np

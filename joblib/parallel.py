@@ -151,7 +151,7 @@ def _default_mp_context() -> Any:
         return DEFAULT_MP_CONTEXT
     if not MULTIPROCESSING_USABLE:
         return None
-    import multiprocessing
+    import multiprocessing  # lazy: keeps import joblib.parallel light
 
     return multiprocessing.get_context()
 
@@ -192,6 +192,7 @@ def _fault_options(retries: Any, retry_on: Any, retry_delay: Any,
     if (retries == 0 and retry_on == () and retry_delay == 0
             and task_timeout is None and on_error == "raise"):
         return None
+    # lazy: fault tolerance loads only when asked for
     from ._parallel.fault_tolerance.options import FaultOptions
 
     return FaultOptions(retries, retry_on, retry_delay, task_timeout, on_error)
@@ -511,6 +512,7 @@ class Parallel(Logger):
         return results
 
     def _run_fault_tolerant(self, iterable: Iterable):
+        # lazy: fault tolerance loads only when asked for
         from ._parallel.fault_tolerance.run import run_fault_tolerant
 
         try:
@@ -537,6 +539,7 @@ class Parallel(Logger):
         >>> from joblib import Parallel
         >>> Parallel(n_jobs=2).cancel()  # nothing running: no effect
         """
+        # lazy: fault tolerance loads only when asked for
         from ._parallel.fault_tolerance.cancel import cancel_call
 
         cancel_call(self)
@@ -584,10 +587,11 @@ def __getattr__(name: str) -> Any:
     if name == "loky":
         return importlib.import_module("loky")
     if name == "mp":
-        from . import _multiprocessing_helpers
+        from . import _multiprocessing_helpers  # call-time: patchable global
 
         return _multiprocessing_helpers.mp
     if name in ("TaskTimeoutError", "ParallelCancelledError"):
+        # lazy: fault tolerance loads only when asked for
         from ._parallel.fault_tolerance import errors
 
         return getattr(errors, name)

@@ -18,6 +18,11 @@ Rules checked here:
    in ``DEFERRED`` with its reason (a cycle, a call-time accessor).
    Deferred imports that point down only delay loading (import speed, e.g.
    ``import joblib.parallel`` stays light for the warm start).
+4. Every function-level import says why it is not at module level, in a
+   comment on its line or on the line above (``# optional dependency``,
+   ``# numpy is optional at import``, ``# cycle: X imports this module``,
+   ``# lazy: keeps import joblib.parallel light``...). One comment above a
+   group of consecutive imports covers the group.
 
 When this test fails after your change: import from the module where the
 code lives, at module level; if that makes a cycle, the code is in the wrong
@@ -220,4 +225,56 @@ def test_deferred_imports_against_the_layers_have_a_reason():
     assert not unexplained, (
         "move these imports to module level, or list them in DEFERRED with "
         "the reason (cycle, import speed):\n" + "\n".join(unexplained)
+    )
+
+
+def _unexplained_function_imports(source):
+    """Line numbers of the function-level imports of ``source`` that have
+    no comment on their line(s) nor on the line above (rule 4)."""
+    lines = source.splitlines()
+    explained = set()
+    unexplained = []
+    nodes = sorted(
+        {(sub.lineno, sub.end_lineno)
+         for node in ast.walk(ast.parse(source))
+         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+         for sub in ast.walk(node) if isinstance(sub, (ast.Import, ast.ImportFrom))})
+    for first, last in nodes:
+        above = lines[first - 2].strip() if first >= 2 else ""
+        if (any("#" in lines[i - 1] for i in range(first, last + 1))
+                or above.startswith("#") or first - 1 in explained):
+            explained.update(range(first, last + 1))
+        else:
+            unexplained.append(first)
+    return unexplained
+
+
+def test_the_import_comment_check_can_fail():
+    source = (
+        "def f():\n"
+        "    import json  # lazy: only when asked for\n"
+        "    # optional dependency\n"
+        "    import numpy\n"
+        "    import scipy\n"
+        "\n"
+        "    import zlib\n"
+        "    return json, numpy, scipy, zlib\n"
+    )
+    assert _unexplained_function_imports(source) == [7]
+
+
+def test_function_level_imports_say_why():
+    missing = []
+    for module in sorted(MODULES):
+        path, _ = MODULES[module]
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        for lineno in _unexplained_function_imports(source):
+            line = source.splitlines()[lineno - 1].strip()
+            missing.append("%s:%d %s" % (os.path.relpath(path, os.path.dirname(ROOT)), lineno, line))
+    assert not missing, (
+        "move these imports to module level, or say why they stay in the "
+        "function in a comment on their line or the line above (optional "
+        "dependency, cycle, lazy: keeps import joblib.parallel light, "
+        "call-time: patchable global...):\n" + "\n".join(missing)
     )

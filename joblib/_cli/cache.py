@@ -7,6 +7,8 @@ import json
 import os
 import sys
 
+from ..disk import memstr_to_bytes
+
 __all__ = ["add_arguments", "run"]
 
 _COLUMNS = ("entries", "bytes", "last_access", "hits", "misses", "stores",
@@ -47,6 +49,7 @@ def _function_ids(root: str) -> list:
 
 
 def _store(root: str):
+    # lazy: keeps `python -m joblib --help` light
     from .._store_backends import FileSystemStoreBackend
 
     store = FileSystemStoreBackend()
@@ -68,9 +71,9 @@ def _resolve(name: str, func_ids: list) -> str:
 
 def _listing(root: str) -> dict:
     """func_id -> row of the columns; plus the total under None."""
-    from .._memory.stats import read_recorded
-    from .._store_backends import CacheItemInfo
-    from .._store.scan import scan_items
+    from .._memory.stats import read_recorded  # lazy: keeps `python -m joblib --help` light
+    from .._store_backends import CacheItemInfo  # lazy: keeps `python -m joblib --help` light
+    from .._store.scan import scan_items  # lazy: keeps `python -m joblib --help` light
 
     items = scan_items(root, CacheItemInfo)
     recorded = read_recorded(root)
@@ -144,8 +147,6 @@ def run(args) -> int:
                 store.clear_path([func_id])
                 print("cleared %s" % func_id, file=sys.stderr)
         if args.reduce_size:
-            from ..disk import memstr_to_bytes
-
             size = args.reduce_size.strip()
             limit = int(size) if size.isdigit() else memstr_to_bytes(size)
             _store(root).enforce_store_limits(limit)

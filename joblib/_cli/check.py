@@ -23,7 +23,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     """Exit 0 when the file is loadable under the restricted mode, 1 if not."""
-    from .._persist.inspect import scan_file
+    from .._persist.inspect import scan_file  # lazy: keeps `python -m joblib --help` light
+    # lazy: keeps `python -m joblib --help` light
     from .._persist.trust import TrustPolicy, UntrustedTypesError
 
     try:
@@ -37,7 +38,7 @@ def run(args) -> int:
         if untrusted:
             raise UntrustedTypesError(repr(args.file), untrusted)
         if args.load:
-            from ..numpy_pickle import load
+            from ..numpy_pickle import load  # lazy: keeps `python -m joblib --help` light
 
             load(args.file, trusted=policy)
     except UntrustedTypesError as exc:

@@ -46,7 +46,7 @@ def _print_report(report: dict, out) -> None:
 
 
 def run(args) -> int:
-    from .._persist.inspect import inspect_file
+    from .._persist.inspect import inspect_file  # lazy: keeps `python -m joblib --help` light
 
     reports, status = [], 0
     for name in args.files:

@@ -41,7 +41,7 @@ def _xxhash_factory(hash_name: str, attribute: str) -> HashFactory:
     def factory():
         if not constructor:
             try:
-                import xxhash
+                import xxhash  # optional dependency (joblib[fast])
             except ImportError as exc:
                 # ValueError, as joblib 1.6 raises for a name it does not know.
                 raise ValueError(

@@ -104,7 +104,7 @@ def eval_expr(expr: str) -> float:
             f"Expression {expr[:_MAX_EXPR_LENGTH]!r}... is too long. "
             f"Max length is {_MAX_EXPR_LENGTH}, got {len(expr)}."
         )
-    import ast
+    import ast  # lazy: keeps import joblib.parallel light
 
     try:
         return _evaluate(ast.parse(expr, mode="eval").body)

@@ -54,6 +54,7 @@ def _all_batches(call: Any) -> Iterator[list]:
 def _raise_first_error(call: Any) -> None:
     """While aborting, raise the error of the first failed batch (if any)."""
     if call.cancelled:
+        # lazy: fault tolerance loads only when asked for
         from .fault_tolerance.errors import ParallelCancelledError
 
         raise ParallelCancelledError()

@@ -43,6 +43,7 @@ def _run_to_list(parallel: Any, call: CallState, iterable: Iterable) -> list:
         with parallel._lock:  # Parallel.cancel() looks at it under the lock
             parallel._running = False
     if call.cancelled:
+        # lazy: fault tolerance loads only when asked for
         from .fault_tolerance.cancel import settle_sequential_cancel
 
         settle_sequential_cancel(call)
@@ -70,6 +71,7 @@ def _outputs(parallel: Any, call: CallState, iterable: Iterable,
         yield None
         for func, args, kwargs in tasks:
             if call.cancelled:
+                # lazy: fault tolerance loads only when asked for
                 from .fault_tolerance.errors import ParallelCancelledError
 
                 raise ParallelCancelledError()

@@ -8,6 +8,7 @@ if TYPE_CHECKING:
 
 from .config import current_config, set_config
 from .workers.broadcast import LIVE_HANDLES, resolve_handles, set_pickling_context
+from .workers.state import check_initialized
 
 __all__ = ["delayed", "BatchedCalls", "DelayedFunction"]
 
@@ -120,8 +121,6 @@ class BatchedCalls:
 
     def __call__(self) -> list:
         if WORKER_SETUP:
-            from .workers.state import check_initialized
-
             check_initialized()
         previous = current_config()
         # A plain dict swap: a full parallel_config per batch costs too much

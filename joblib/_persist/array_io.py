@@ -15,6 +15,7 @@ array's own memory: no full-size temporary copy is ever made.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import sys
 import warnings
@@ -44,7 +45,7 @@ def _chunk_for(fileobj) -> int:
 
 
 def _np():
-    import numpy
+    import numpy  # numpy is optional at import
 
     return numpy
 
@@ -148,8 +149,6 @@ def _remaining_bytes(fileobj) -> int | None:
     try:
         here = fileobj.tell()
         if isinstance(raw, io.FileIO):
-            import os
-
             return os.fstat(raw.fileno()).st_size - here
         return len(raw.getbuffer()) - here
     except (OSError, ValueError):

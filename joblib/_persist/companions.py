@@ -31,7 +31,7 @@ def _companion_path(dirname: str, name) -> str:
 
 def _read_npy_header(f):
     """Return (dtype, shape, fortran_order) of an open .npy file."""
-    from numpy.lib import format as npy_format
+    from numpy.lib import format as npy_format  # numpy is optional at import
 
     version = npy_format.read_magic(f)
     if version == (1, 0):
@@ -41,7 +41,7 @@ def _read_npy_header(f):
 
 def scan_companions(result, dirname: str) -> None:
     """Fill in the companion entries of ``result.arrays`` from their headers."""
-    from .scan_arrays import dtype_report
+    from .scan_arrays import dtype_report  # lazy: numpy-dependent helpers
 
     for entry in result.arrays:
         if entry.get("format") != "npy":
@@ -76,6 +76,7 @@ def _count(shape) -> int:
 
 def load_companion_restricted(unpickler, wrapper, state):
     """Build the array of an ``NDArrayWrapper`` without unrestricted pickle."""
+    # lazy: only when loading a companion
     from .array_io import ensure_native_byte_order, restore_subclass
 
     if not isinstance(state, dict):

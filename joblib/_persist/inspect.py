@@ -44,7 +44,7 @@ def scan_file(filename: str):
 def _scan_opened(raw, filename, compressor):
     trailing = False
     if compressor == "compat":
-        from ..numpy_pickle_compat import read_zfile
+        from ..numpy_pickle_compat import read_zfile  # lazy: 0.9-era files only
 
         data = read_zfile(raw)
         result = scan_stream(io.BytesIO(data), len(data))

@@ -23,7 +23,7 @@ class LZ4FrameReader(io.RawIOBase):
     """Read-only, seekable (by re-reading) view of lz4-compressed ``fileobj``."""
 
     def __init__(self, fileobj):
-        from lz4.frame import LZ4FrameDecompressor
+        from lz4.frame import LZ4FrameDecompressor  # optional dependency (lz4)
 
         self._fp = fileobj
         self._new_decompressor = LZ4FrameDecompressor

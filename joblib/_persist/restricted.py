@@ -15,10 +15,12 @@
 
 from __future__ import annotations
 
+import copyreg
 import io
 import os
 import pickle
 import types
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 
 from ..numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
 from ..numpy_pickle_compat import NDArrayWrapper, ZNDArrayWrapper
@@ -78,8 +80,6 @@ class RestrictedUnpickler(NumpyUnpickler):
 
     def find_class(self, module, name):
         if self.proto < 3 and self.fix_imports:
-            from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
-
             if (module, name) in NAME_MAPPING:
                 module, name = NAME_MAPPING[(module, name)]
             elif module in IMPORT_MAPPING:
@@ -107,8 +107,6 @@ class RestrictedUnpickler(NumpyUnpickler):
             raise RefusedError(
                 "restricted load: %r is not a subclass of %r" % (cls, base)
             )
-        import copyreg
-
         return copyreg._reconstructor(cls, base, state)
 
     # -- calls ----------------------------------------------------------------
@@ -154,7 +152,7 @@ class RestrictedUnpickler(NumpyUnpickler):
         NumpyUnpickler.load_build(self)  # reads the array bytes
 
     def _build_companion_array(self):
-        from .companions import load_companion_restricted
+        from .companions import load_companion_restricted  # lazy: only when a file has companions
 
         state = self.stack.pop()
         self.stack[-1] = load_companion_restricted(self, self.stack[-1], state)
@@ -252,7 +250,7 @@ def load_restricted(filename, mmap_mode, native, trusted):
     with open(filename, "rb") as raw:
         with open_for_read(raw, filename, mmap_mode) as (fobj, usable_mmap):
             if isinstance(fobj, str):  # zfile format of joblib < 0.9.3
-                from ..numpy_pickle_compat import read_zfile
+                from ..numpy_pickle_compat import read_zfile  # lazy: 0.9-era files only
 
                 fobj = io.BytesIO(read_zfile(raw))
             size = _size_if_raw(fobj, raw)
@@ -262,7 +260,7 @@ def load_restricted(filename, mmap_mode, native, trusted):
 
 
 def _size_if_raw(fobj, raw):
-    from .scan import stream_size
+    from .scan import stream_size  # lazy: safe loading of streams only
 
     return stream_size(fobj) if fobj is raw or isinstance(fobj, io.BytesIO) else None
 
@@ -281,8 +279,8 @@ def _load_fileobj(fileobj, native, unpickler_cls, policy):
 
 
 def _scan_then_load(fobj, size, filename, mmap_mode, native, unpickler_cls, policy):
-    from .companions import scan_companions
-    from .scan import scan_stream
+    from .companions import scan_companions  # lazy: safe loading of streams only
+    from .scan import scan_stream  # lazy: safe loading of streams only
 
     where = repr(filename) if filename else repr(fobj)
     start = fobj.tell()

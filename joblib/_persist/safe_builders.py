@@ -91,7 +91,7 @@ BUILTIN_CALLABLES.update(
 
 
 def _np():
-    import numpy
+    import numpy  # numpy is optional at import
 
     return numpy
 
@@ -136,9 +136,9 @@ def safe_scalar(dtype, obj=None):
     if not dtype.hasobject and not isinstance(obj, bytes):
         raise _refuse("numpy scalar data", obj)
     try:
-        from numpy._core.multiarray import scalar
+        from numpy._core.multiarray import scalar  # numpy is optional at import (numpy >= 2)
     except ImportError:  # numpy < 2
-        from numpy.core.multiarray import scalar
+        from numpy.core.multiarray import scalar  # numpy is optional at import (numpy < 2)
     return scalar(dtype, obj)
 
 
@@ -160,7 +160,7 @@ def safe_frombuffer(buf, dtype, shape, order):
 
 def safe_stringdtype(coerce=True, *na_object):
     """numpy 2's StringDType pickling helper (coerce flag, NA object)."""
-    from numpy._core._internal import _convert_to_stringdtype_kwargs
+    from numpy._core._internal import _convert_to_stringdtype_kwargs  # numpy is optional at import
 
     if not isinstance(coerce, (bool, int)) or len(na_object) > 1:
         raise _refuse("numpy StringDType", (coerce,) + na_object)
@@ -185,8 +185,8 @@ def numpy_callables() -> dict:
 
 
 def _bit_generator_class(name):
-    from numpy.random import _pickle
-    from numpy.random.bit_generator import BitGenerator
+    from numpy.random import _pickle  # numpy is optional at import
+    from numpy.random.bit_generator import BitGenerator  # numpy is optional at import
 
     if isinstance(name, str) and name in _pickle.BitGenerators:
         return _pickle.BitGenerators[name]
@@ -201,7 +201,7 @@ def safe_bit_generator_ctor(bit_generator="MT19937"):
 
 
 def _bit_generator(name, ctor):
-    from numpy.random.bit_generator import BitGenerator
+    from numpy.random.bit_generator import BitGenerator  # numpy is optional at import
 
     if isinstance(name, BitGenerator):
         return name
@@ -212,14 +212,14 @@ def _bit_generator(name, ctor):
 
 def safe_randomstate_ctor(bit_generator_name="MT19937", bit_generator_ctor=None):
     """numpy.random's RandomState pickling helper."""
-    from numpy.random import RandomState
+    from numpy.random import RandomState  # numpy is optional at import
 
     return RandomState(_bit_generator(bit_generator_name, bit_generator_ctor))
 
 
 def safe_generator_ctor(bit_generator_name="MT19937", bit_generator_ctor=None):
     """numpy.random's Generator pickling helper."""
-    from numpy.random import Generator
+    from numpy.random import Generator  # numpy is optional at import
 
     return Generator(_bit_generator(bit_generator_name, bit_generator_ctor))
 
@@ -234,7 +234,7 @@ def safe_mareconstruct(subtype, baseclass, baseshape, basetype):
         or not isinstance(basetype, (str, bytes))
     ):
         raise _refuse("numpy.ma _mareconstruct", (subtype, baseclass, baseshape))
-    from numpy.ma.core import _mareconstruct
+    from numpy.ma.core import _mareconstruct  # numpy is optional at import
 
     return _mareconstruct(subtype, baseclass, baseshape, basetype)
 
@@ -255,7 +255,7 @@ def numpy_preset_callables() -> dict:
 
 
 def _pyx_unpickle_seed_sequence(cls, checksum, state):
-    from numpy.random import bit_generator
+    from numpy.random import bit_generator  # numpy is optional at import
 
     if cls is not bit_generator.SeedSequence:
         raise _refuse("numpy SeedSequence unpickle", cls)
@@ -265,7 +265,7 @@ def _pyx_unpickle_seed_sequence(cls, checksum, state):
 def numpy_preset_refs() -> dict:
     """Classes the "numpy" preset lets a file name (not call)."""
     np = _np()
-    from numpy.random import _pickle
+    from numpy.random import _pickle  # numpy is optional at import
 
     refs = {
         "numpy.ma.core.MaskedArray": np.ma.MaskedArray,

@@ -26,6 +26,7 @@ import io
 import os
 import pickle
 import struct
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import Counter
 
 from .fast_pickle import WRAPPER_CLASS_NAMES
@@ -234,8 +235,6 @@ class StreamScanner(_Base):
     # -- globals: record, never import ---------------------------------------
     def find_class(self, module, name):
         if self.proto < 3 and self.fix_imports:
-            from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
-
             if (module, name) in NAME_MAPPING:
                 module, name = NAME_MAPPING[(module, name)]
             elif module in IMPORT_MAPPING:
@@ -366,7 +365,7 @@ class StreamScanner(_Base):
     dispatch[pickle.BUILD[0]] = load_build
 
     def _read_wrapped_array(self, kind: str, wrapper: Instance):
-        from .scan_arrays import describe_wrapped_array
+        from .scan_arrays import describe_wrapped_array  # cycle: scan_arrays imports this module
 
         return describe_wrapped_array(self, kind, wrapper)
 

@@ -18,7 +18,7 @@ _PLAIN = (type(None), bool, int, float, str, bytes)
 
 def _np():
     try:
-        import numpy
+        import numpy  # numpy is optional at import
     except ImportError as exc:  # pragma: no cover - numpy is optional
         raise ScanError(
             "numpy is needed to read the array headers of this file"
@@ -57,7 +57,7 @@ def _dtype_spec(spec):
     """A dtype string, or numpy's scalar type named by a Global (np.record)."""
     if isinstance(spec, str):
         return spec
-    from .trust import numpy_scalar_types
+    from .trust import numpy_scalar_types  # lazy: trust loads only when arrays are scanned
 
     found = numpy_scalar_types().get(spec.dotted)
     if found is None:

@@ -68,7 +68,7 @@ class UntrustedTypesError(pickle.UnpicklingError):
 
 def numpy_scalar_types() -> dict:
     """``"numpy.float64"`` -> numpy.float64, for every numpy scalar type."""
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     found = {"numpy.record": np.record}
     for cls in set(np.sctypeDict.values()):
@@ -78,7 +78,7 @@ def numpy_scalar_types() -> dict:
 
 def _numpy_refs() -> dict:
     """numpy classes a file may name but not call (or call harmlessly)."""
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     refs = {"numpy.ndarray": np.ndarray, "numpy.matrix": np.matrix,
             "numpy.memmap": np.memmap, "numpy.recarray": np.recarray,
@@ -94,10 +94,10 @@ def _always_allowed() -> tuple[dict, dict]:
     if _numpy_available():
         callables.update(sb.numpy_callables())
         refs.update(_numpy_refs())
-    from ..numpy_pickle import NumpyArrayWrapper
+    from ..numpy_pickle import NumpyArrayWrapper  # lazy: keeps import of the trust rules light
 
     callables["joblib.numpy_pickle.NumpyArrayWrapper"] = NumpyArrayWrapper
-    from ..numpy_pickle_compat import NDArrayWrapper
+    from ..numpy_pickle_compat import NDArrayWrapper  # lazy: keeps import of the trust rules light
 
     for module in ("joblib.numpy_pickle", "joblib.numpy_pickle_compat"):
         callables[module + ".NDArrayWrapper"] = NDArrayWrapper

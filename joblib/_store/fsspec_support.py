@@ -9,6 +9,7 @@ aiohttp, OS errors) into one clear message lives in one place.
 from __future__ import annotations
 
 import datetime
+import inspect
 import re
 from typing import Any, Callable
 
@@ -55,7 +56,7 @@ def split_url(location: str) -> tuple[str, str]:
 def import_fsspec():
     """Import fsspec, or raise an ImportError that names the extra to install."""
     try:
-        import fsspec
+        import fsspec  # optional dependency (joblib[fsspec])
     except ImportError as exc:
         raise ImportError(
             "Memory with a URL location needs the fsspec package, which is "
@@ -85,8 +86,6 @@ def one_request_kwargs(fs) -> dict:
     GETs, after a HEAD for the size: faster for big files on real S3, but
     two requests more for every hit. One GET keeps a hit's cost fixed.
     """
-    import inspect
-
     try:
         parameters = inspect.signature(fs.cat_file).parameters
     except (TypeError, ValueError):

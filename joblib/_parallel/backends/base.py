@@ -31,8 +31,8 @@ def _nested_classes() -> tuple:
     """
     global _NESTED_CLASSES
     if not _NESTED_CLASSES:
-        from .sequential import SequentialBackend
-        from .thread_pool import ThreadingBackend
+        from .sequential import SequentialBackend  # cycle: they subclass this module's base
+        from .thread_pool import ThreadingBackend  # cycle: they subclass this module's base
 
         _NESTED_CLASSES = (SequentialBackend, ThreadingBackend)
     return _NESTED_CLASSES

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import _socket  # the C module: ``socket`` would add ~5 ms before the spawn
 import array
+import io
 import os
 import signal
 import struct
@@ -283,7 +284,7 @@ def _recv_exact(sock, size: int) -> bytes:
 
 def _receive_start_up_data(sock):
     """``(payload, fds)`` from the parent, or ``None`` if it went away."""
-    import socket
+    import socket  # lazy: socket adds ~5 ms before the spawn
 
     data, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, _MAX_FDS)
     if not data:
@@ -299,7 +300,7 @@ def _receive_start_up_data(sock):
 def _warm_main(fd: int) -> None:
     """Entry point of a warm process (run with ``python -c``)."""
     global _PARENT_SOCKET
-    import socket
+    import socket  # lazy: socket adds ~5 ms before the spawn
 
     sock = _PARENT_SOCKET = socket.socket(fileno=fd)
     sock.set_inheritable(False)  # the sentinel must not outlive this process
@@ -308,11 +309,10 @@ def _warm_main(fd: int) -> None:
         # What every worker needs, imported while the parent gets ready.
         import loky.backend.popen_loky_posix  # noqa: F401
         import loky.process_executor  # noqa: F401
-        import io
-        import pickle
+        import pickle  # lazy: the booted worker only
 
-        from loky.backend import spawn
-        from multiprocessing import process
+        from loky.backend import spawn  # lazy: the booted worker only
+        from multiprocessing import process  # lazy: the booted worker only
 
         import joblib._parallel.tasks  # noqa: F401  (the first batch's types)
 
@@ -333,7 +333,7 @@ def _warm_main(fd: int) -> None:
             del process.current_process()._inheriting
         exitcode = process_obj._bootstrap()
     except Exception:
-        import traceback
+        import traceback  # lazy: on a failed start only
 
         rule = "-" * 80
         sys.stderr.write(f"\n{rule}\nA loky worker process failed to start:\n{rule}\n"

@@ -51,7 +51,7 @@ class MultiprocessingBackend(PoolManagerMixin, AutoBatchingMixin,
         gc.collect()
         # Deferred: heavy imports only this (legacy) backend needs.
         from ..memmapping.pool import MemmappingPool
-        from .pool_watch import WorkerCrashWatcher
+        from .pool_watch import WorkerCrashWatcher  # lazy: keeps import joblib.parallel light
 
         self._pool = MemmappingPool(n_jobs, **kwargs)
         if WorkerCrashWatcher.can_watch(self._pool):

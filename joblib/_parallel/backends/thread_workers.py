@@ -15,6 +15,8 @@ from __future__ import annotations
 import threading
 from _queue import Empty, SimpleQueue  # as queue's, without importing queue
 
+from ..workers.state import init_error, run_initializer
+
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -88,8 +90,6 @@ class ThreadWorkers:
         """Run the initializer in this thread; its exception, if it raised."""
         if self._initializer is None:
             return None
-        from ..workers.state import init_error, run_initializer
-
         run_initializer(self._initializer, self._initargs)
         return init_error()
 
@@ -116,7 +116,7 @@ class ThreadWorkers:
             try:
                 callback(outcome)
             except Exception:  # noqa: BLE001 - as concurrent.futures: log, go on
-                import logging
+                import logging  # lazy: keeps import joblib.parallel light (no logging)
 
                 logging.getLogger("joblib").exception(
                     "exception calling callback for %r", outcome)

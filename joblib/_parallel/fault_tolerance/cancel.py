@@ -45,7 +45,7 @@ def cancel_call(parallel: Any) -> None:
 
 
 def _set_async_exception(thread_id: int, exc_type: Any) -> None:
-    import ctypes
+    import ctypes  # lazy: ctypes only to cancel a running thread
 
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread_id), ctypes.py_object(exc_type))
@@ -60,6 +60,6 @@ def settle_sequential_cancel(call: Any) -> None:
 
 
 def _set_async_exception_clear(thread_id: int) -> None:
-    import ctypes
+    import ctypes  # lazy: ctypes only to cancel a running thread
 
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)

@@ -44,8 +44,10 @@ class ParallelCancelledError(CancelledError):
 def worker_died_error(exitcode: int | None, running: list[str]) -> BaseException:
     """loky's ``TerminatedWorkerError``, saying how the worker ended and
     which tasks it was running (its message starts as loky's does)."""
+    # lazy: loky loads only when a process pool is used
     from loky.process_executor import TerminatedWorkerError
 
+    # layering: core reaches into a backend (see DEFERRED)
     from ..backends.pool_watch import describe_exit_codes
 
     tasks = "; ".join(running) if running else "none"

@@ -93,7 +93,7 @@ class ProcessPool:
     def pack(self, nested: Any, items: list) -> tuple:
         """``(payload, items sent, [(index, error)])``: a task that cannot be
         pickled fails alone instead of failing its whole chunk."""
-        import cloudpickle
+        import cloudpickle  # lazy: cloudpickle only when sending tasks
 
         try:
             return cloudpickle.dumps((nested, items)), items, []

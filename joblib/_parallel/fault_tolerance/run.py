@@ -26,19 +26,20 @@ _POLL_SECONDS = 0.1
 
 def make_pool(parallel: Any) -> Any:
     """Workers of the backend's kind, owned by this call."""
+    # layering: runner chosen by backend class (see DEFERRED)
     from ..backends.loky_backend import LokyBackend
-    from ..backends.mp_pool import MultiprocessingBackend
-    from ..backends.sequential import SequentialBackend
-    from ..backends.thread_pool import ThreadingBackend
+    from ..backends.mp_pool import MultiprocessingBackend  # layering: see DEFERRED
+    from ..backends.sequential import SequentialBackend  # layering: see DEFERRED
+    from ..backends.thread_pool import ThreadingBackend  # layering: see DEFERRED
 
     backend = parallel._backend
     kwargs = parallel._backend_kwargs
     init = (kwargs.get("initializer"), kwargs.get("initargs", ()))
     n_jobs = backend.effective_n_jobs(parallel.n_jobs)
     if isinstance(backend, (LokyBackend, MultiprocessingBackend)):
-        import multiprocessing
+        import multiprocessing  # lazy: only for process pools
 
-        from .process_pool import ProcessPool
+        from .process_pool import ProcessPool  # lazy: only the pool this run uses
 
         if isinstance(backend, LokyBackend):
             # Fresh interpreters, as loky's workers are.
@@ -48,7 +49,7 @@ def make_pool(parallel: Any) -> Any:
             context = context or multiprocessing.get_context()
         return ProcessPool(n_jobs, context, *init)
     if isinstance(backend, (ThreadingBackend, SequentialBackend)):
-        from .thread_pool import ThreadPool
+        from .thread_pool import ThreadPool  # lazy: only the pool this run uses
 
         return ThreadPool(n_jobs, *init)
     if getattr(backend, "supports_retrieve_callback", False):
@@ -62,7 +63,7 @@ def make_pool(parallel: Any) -> Any:
 
 def _backend_pool(parallel: Any, backend: Any) -> Any:
     """Slots over a backend that keeps its own workers (dask, custom)."""
-    from .backend_pool import BackendPool
+    from .backend_pool import BackendPool  # lazy: only the pool this run uses
 
     n_jobs = backend.configure(n_jobs=parallel.n_jobs, parallel=parallel,
                                **parallel._configure_kwargs())

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable
 
 from .worker import run_chunk
+from ..workers.state import run_initializer
 
 __all__ = ["ThreadPool"]
 
@@ -61,8 +62,6 @@ class ThreadPool:
         return worker
 
     def _serve(self, worker: ThreadWorker) -> None:
-        from ..workers.state import run_initializer
-
         run_initializer(*self._init)
 
         def report(index: int, ok: bool, value: Any) -> None:

@@ -8,7 +8,9 @@ outcome.  It is also why a worker that dies loses no finished result.
 
 from __future__ import annotations
 
+import linecache
 import pickle
+import signal
 from collections import deque
 from time import monotonic
 
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Iterable
 
 from ..config import current_config, set_config
+from ..backends.traceback_capture import _rebuild
+from ..workers.state import init_error, run_initializer
 
 __all__ = ["run_chunk", "process_main", "dump_outcome", "read_log", "READY",
            "LOG_BYTES"]
@@ -42,8 +46,6 @@ def run_chunk(nested: Any, items: Iterable, report: Callable, state: Any,
     written first, so a parent reading the index then the start never
     pairs a new index with an old start.
     """
-    from ..workers.state import init_error
-
     error = init_error()
     if error is not None:  # Parallel(initializer=...) failed in this worker
         for item in items:
@@ -82,8 +84,6 @@ def format_traceback(exc: BaseException) -> str:
     source line to place its ``^^^`` markers, which costs more than a tiny
     task: a run where 1% of 100,000 tasks fail would be 10% slower.
     """
-    import linecache
-
     lines = ["Traceback (most recent call last):\n"]
     tb = exc.__traceback__
     while tb is not None:
@@ -109,8 +109,6 @@ class _Failure:
         self.tb = '\n"""\n%s"""' % format_traceback(exc)
 
     def __reduce__(self):
-        from ..backends.traceback_capture import _rebuild
-
         return _rebuild, (self.exc, self.tb)
 
 
@@ -122,7 +120,7 @@ def dump_outcome(index: int, ok: bool, value: Any) -> bytes:
         return pickle.dumps((index, ok, value), pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - retried with cloudpickle below
         pass
-    import cloudpickle
+    import cloudpickle  # lazy: only when pickle fails
 
     try:
         return cloudpickle.dumps((index, ok, value))
@@ -136,7 +134,7 @@ def dump_outcome(index: int, ok: bool, value: Any) -> bytes:
 
 def _load_chunk(data: bytes) -> tuple:
     """``(indices, nested, items)``; items is an exception if unpickling fails."""
-    import cloudpickle
+    import cloudpickle  # lazy: cloudpickle only in the worker
 
     indices, payload = pickle.loads(data)
     try:
@@ -199,10 +197,7 @@ def process_main(conn: Any, state: Any, log: Any, parent: int,
     the parent, which gets it too, stops the workers itself.  It exits when
     the parent dies, even in the middle of a task.
     """
-    import signal
-
-    from ..workers.parent_watch import watch_parent
-    from ..workers.state import run_initializer
+    from ..workers.parent_watch import watch_parent  # lazy: the worker process only
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent(parent)

@@ -57,7 +57,7 @@ def write_array(a: Any, filename: str) -> str:
 
 def _write_raw(a: Any, fd: int, order: str) -> None:
     """Write ``a``'s elements to ``fd`` in ``order`` without a full copy."""
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     if order == "F":
         a = a.T  # C-contiguous view with the same bytes
@@ -71,7 +71,7 @@ def _write_raw(a: Any, fd: int, order: str) -> None:
 
 def _write_all(fd: int, a: Any) -> None:
     """Write a C-contiguous array with as few system calls as possible."""
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     # A byte view works for every dtype (datetime, structured, ...), unlike
     # the buffer protocol; one write() per call moves the whole buffer.
@@ -87,7 +87,7 @@ def open_temporary_memmap(filename: str, dtype: Any, shape: tuple, order: str, m
     process for a moment (see :mod:`.mapping_cache`); each task gets its own
     view.  Copy-on-write maps are private to each task, so never shared.
     """
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     mode = _worker_mode(mode)
 

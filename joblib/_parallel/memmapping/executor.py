@@ -141,8 +141,10 @@ class MemmappingExecutor(_ReusablePoolExecutor):
 def _worker_context():
     """Warm-start workers for loky's default start method; a start method
     chosen with ``loky.backend.context.set_start_method`` is left to loky."""
+    # lazy: loky loads only when a process pool is used
     from loky.backend.context import get_start_method
 
+    # layering: loky's warm start, owned by the loky backend
     from ..backends.loky_warm import WARM_CONTEXT
 
     return WARM_CONTEXT if get_start_method() in (None, "loky") else None
@@ -153,7 +155,7 @@ def current_reusable_executor():
 
     loky 3.7 keeps one per thread; earlier releases one per process.
     """
-    from loky import reusable_executor
+    from loky import reusable_executor  # lazy: loky loads only when a process pool is used
 
     storage = getattr(reusable_executor, "_executor_storage", None)
     if storage is not None:

@@ -118,7 +118,7 @@ class ArrayMemmapForwardReducer:
         self._prewarm = state["prewarm"]
 
     def __call__(self, a: Any) -> tuple:
-        import numpy as np
+        import numpy as np  # numpy is optional at import
 
         m = _get_backing_memmap(a)
         if isinstance(m, np.memmap) and m.filename is not None:
@@ -236,7 +236,7 @@ def get_memmapping_reducers(
     forward_reducers = dict(forward_reducers or {})
     backward_reducers = dict(backward_reducers or {})
     try:
-        import numpy as np
+        import numpy as np  # numpy is optional at import
     except ImportError:
         return forward_reducers, backward_reducers
     forward = ArrayMemmapForwardReducer(

@@ -142,7 +142,7 @@ class PicklingPool(Pool):
     def _setup_queues(self) -> None:
         context = getattr(self, "_ctx", None)
         if context is None:  # pragma: no cover - every supported Python has _ctx
-            import multiprocessing as context
+            import multiprocessing as context  # fallback: every supported Python has _ctx
         self._inqueue = CustomizablePicklingQueue(context, self._forward_reducers)
         self._outqueue = CustomizablePicklingQueue(context, self._backward_reducers)
         self._quick_put = self._inqueue._send

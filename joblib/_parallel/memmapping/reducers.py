@@ -47,9 +47,9 @@ def has_shareable_memory(a: Any) -> bool:
 
 def _byte_bounds(a: Any) -> tuple[int, int]:
     try:
-        from numpy.lib.array_utils import byte_bounds
+        from numpy.lib.array_utils import byte_bounds  # numpy is optional at import (numpy >= 2)
     except ImportError:  # numpy < 2.0
-        from numpy import byte_bounds
+        from numpy import byte_bounds  # numpy is optional at import (numpy < 2)
     return byte_bounds(a)
 
 
@@ -71,7 +71,7 @@ def _reduce_memmap_backed(a: Any, m: Any) -> tuple:
 
 def _memmap_from_file(filename, dtype, mode, offset, order, shape):
     """Worker side: a contiguous memmap on a user's file."""
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     mode = "r+" if mode == "w+" else mode
     return np.memmap(filename, dtype=dtype, mode=mode, offset=offset, shape=shape, order=order)
@@ -79,7 +79,7 @@ def _memmap_from_file(filename, dtype, mode, offset, order, shape):
 
 def _strided_from_file(filename, dtype, mode, offset, nbytes, first, shape, strides):
     """Worker side: a strided view on a memmap of a user's file."""
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     mode = "r+" if mode == "w+" else mode
     base = np.memmap(filename, dtype=np.uint8, mode=mode, offset=offset, shape=(nbytes,))
@@ -107,7 +107,7 @@ class _ArrayByValue:
         self.array = array
 
     def __reduce_ex__(self, protocol: int):
-        import numpy as np
+        import numpy as np  # numpy is optional at import
 
         return np.asarray(self.array).__reduce_ex__(protocol)
 
@@ -118,7 +118,7 @@ def reduce_array_memmap_backward(a: Any) -> tuple:
     Memmaps of the user's files come back by reference; memmaps of joblib's
     temporary files, and ordinary arrays, come back by value.
     """
-    import numpy as np
+    import numpy as np  # numpy is optional at import
 
     m = _get_backing_memmap(a)
     if isinstance(m, np.memmap) and m.filename is not None and not is_temporary_memmap(m.filename):

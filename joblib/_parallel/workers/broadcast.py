@@ -88,6 +88,7 @@ class Broadcast:
             return path
 
     def _write(self, temp_folder, max_nbytes, mmap_mode, n: int) -> str:
+        # lazy: large broadcast values only (see DEFERRED)
         from .broadcast_files import create_folder, dump_shared
 
         if self._folder is None:
@@ -136,7 +137,7 @@ def _identity(obj: Any) -> Any:
 
 
 def _remove(folder: str) -> None:
-    from .broadcast_files import remove_folder
+    from .broadcast_files import remove_folder  # lazy: large broadcast values only
 
     remove_folder(folder)
 
@@ -163,7 +164,7 @@ def _load_shared(handle_id: str, path: str, call_id: str) -> Any:
             return _cache[path]
         except KeyError:
             pass
-        from .broadcast_files import load_shared
+        from .broadcast_files import load_shared  # lazy: large broadcast values only
 
         obj = _cache[path] = load_shared(path)
         return obj

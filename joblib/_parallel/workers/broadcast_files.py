@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections import ChainMap
 
 from ..._store.atomic import replace_on_success
 
@@ -21,8 +22,9 @@ _RTYPE = "folder"
 def create_folder(temp_folder: str | None, handle_id: str) -> str:
     """Create the handle's folder, registered with loky's resource tracker
     (which deletes it if this process dies without cleaning up)."""
-    from loky.backend import resource_tracker
+    from loky.backend import resource_tracker  # lazy: loky loads only when a process pool is used
 
+    # lazy: memmapping loads only for large broadcasts
     from ..memmapping.temp_folders import FOLDER_PERMISSIONS, resolve_temp_root
 
     root, _ = resolve_temp_root(temp_folder)
@@ -34,8 +36,9 @@ def create_folder(temp_folder: str | None, handle_id: str) -> str:
 
 def remove_folder(folder: str) -> None:
     """Delete the folder (finalizer of the handle)."""
-    from loky.backend import resource_tracker
+    from loky.backend import resource_tracker  # lazy: loky loads only when a process pool is used
 
+    # lazy: memmapping loads only for large broadcasts
     from ..memmapping.temp_folders import _delete_folder
 
     try:
@@ -47,10 +50,9 @@ def remove_folder(folder: str) -> None:
 def dump_shared(obj: Any, path: str, max_nbytes, mmap_mode) -> None:
     """Pickle ``obj`` to ``path`` with cloudpickle; arrays above
     ``max_nbytes`` go to memory-mapped files of the same folder."""
-    from collections import ChainMap
+    import cloudpickle  # lazy: cloudpickle only when dumping
 
-    import cloudpickle
-
+    # lazy: memmapping loads only for large broadcasts
     from ..memmapping.forward import get_memmapping_reducers
 
     folder = os.path.dirname(path)

@@ -23,12 +23,21 @@ when the call returns.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import pickle
+import selectors
+import shutil
+import socket
 import struct
 import sys
+import tempfile
 import threading
+import time
+import warnings
+
+from .. import tasks
 
 TYPE_CHECKING = False  # typing stays unimported at run time
 if TYPE_CHECKING:
@@ -72,10 +81,6 @@ class LogListener:
     """The parent's end: one thread multiplexing every worker connection."""
 
     def __init__(self):
-        import selectors
-        import socket
-        import tempfile
-
         self.pid = os.getpid()
         self._folder = tempfile.mkdtemp(prefix="joblib_logs_")  # mode 0700
         self.address = os.path.join(self._folder, "socket")
@@ -87,8 +92,6 @@ class LogListener:
         self._selector.register(self._server, selectors.EVENT_READ, None)
         self._lock = threading.Lock()
         self._registries: dict = {}
-        import atexit
-
         atexit.register(self._close)
         threading.Thread(target=self._serve, name="joblib-log-listener",
                          daemon=True).start()
@@ -110,8 +113,6 @@ class LogListener:
                     self._ready(key)
 
     def _ready(self, key) -> None:
-        import selectors
-
         if key.data is None:  # the listening socket: a new worker
             try:
                 conn, _ = self._server.accept()
@@ -146,8 +147,6 @@ class LogListener:
                 logging.getLogger("joblib").exception("could not handle a worker record")
 
     def _close(self) -> None:
-        import shutil
-
         try:
             self._server.close()
         finally:
@@ -161,8 +160,6 @@ def _handle(message: tuple, registries: dict) -> None:
         if logger.isEnabledFor(record.levelno):
             logger.handle(record)
     elif message[0] == "warning":
-        import warnings
-
         _, text, category, filename, lineno = message
         registry = registries.setdefault(filename, {})
         warnings.warn_explicit(text, category, filename, lineno, registry=registry)
@@ -183,8 +180,6 @@ class _Sender:
     MAX_PENDING = 64
 
     def __init__(self, address: str):
-        import socket
-
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.connect(address)
         self._lock = threading.Lock()
@@ -214,8 +209,6 @@ class _Sender:
             pass
 
     def _flush_periodically(self) -> None:
-        import time
-
         while True:
             time.sleep(self.FLUSH_EVERY)
             if self._pending:
@@ -240,10 +233,6 @@ def _process_name() -> str:
 def install_in_worker(address: str, level: int) -> None:
     """Forward this worker's log records (at ``level`` and above) and
     warnings to the parent listening at ``address``."""
-    import warnings
-
-    from .. import tasks
-
     sender = _sender[0] = _Sender(address)
     tasks.AFTER_BATCH = flush
     # Only the parent handles records: handlers a forked worker inherited

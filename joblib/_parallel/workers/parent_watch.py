@@ -20,8 +20,10 @@ workers from whichever thread submits, or from its manager thread.
 from __future__ import annotations
 
 import os
+import select
 import sys
 import threading
+import time
 
 __all__ = ["watch_parent", "POLL_INTERVAL"]
 
@@ -75,8 +77,6 @@ def _pidfd_waiter(parent: int):
         os._exit(_EXIT_STATUS)  # already gone
     except OSError:  # e.g. a kernel older than 5.3
         return None
-    import select
-
     def wait() -> None:
         poller = select.poll()
         poller.register(fd, select.POLLIN)
@@ -86,8 +86,6 @@ def _pidfd_waiter(parent: int):
 
 
 def _polling_waiter(parent: int):
-    import time
-
     def wait() -> None:
         while os.getppid() == parent:
             time.sleep(POLL_INTERVAL)

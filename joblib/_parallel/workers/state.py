@@ -11,6 +11,7 @@ hanging on a pool that respawns crashing workers.
 
 from __future__ import annotations
 
+import os
 import threading
 
 TYPE_CHECKING = False  # typing stays unimported at run time
@@ -103,14 +104,14 @@ def process_initializer(initializer: Callable | None, initargs: tuple,
     A module-level function with equal arguments from call to call, so that
     loky keeps reusing its workers.
     """
-    from .parent_watch import watch_parent
+    from .parent_watch import watch_parent  # lazy: keeps import joblib.parallel light
 
     watch_parent(options.get("parent"))
-    from .. import tasks
+    from .. import tasks  # cycle: tasks imports this module
 
     tasks.WORKER_SETUP = True
     if options.get("forward_logs"):
-        from .log_forward import install_in_worker
+        from .log_forward import install_in_worker  # lazy: only when logs are forwarded
 
         install_in_worker(*options["forward_logs"])
     run_initializer(initializer, initargs)
@@ -123,6 +124,7 @@ def wrap_for_processes(kwargs: dict, parallel: Any = None) -> dict:
     kwargs = dict(kwargs)
     options = {}
     if getattr(parallel, "forward_logs", False):
+        # lazy: only when logs are forwarded
         from .log_forward import listener_address, parent_min_level
 
         options["forward_logs"] = (listener_address(), parent_min_level())
@@ -131,8 +133,6 @@ def wrap_for_processes(kwargs: dict, parallel: Any = None) -> dict:
     if initializer is not None and not callable(initializer):
         raise TypeError(f"initializer must be a callable, got: {initializer!r}")
     kwargs["initializer"] = process_initializer
-    import os
-
     options = {"parent": os.getpid(), **options}
     kwargs["initargs"] = (initializer, initargs, options)
     return kwargs
