@@ -3,6 +3,7 @@ is flagged (issue #11). ``import joblib`` stays lazy at run time."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -99,9 +100,12 @@ def test_pyright_checks_user_code(scripts):
     pyright = shutil.which("pyright") or os.path.join(os.path.dirname(sys.executable), "pyright")
     if not os.path.exists(pyright):
         pytest.skip("pyright is not installed")
+    # JSON (a repr's single quotes made pyright drop the whole file), and the
+    # interpreter running the tests, not whichever ``python`` is on PATH.
     (scripts / "pyrightconfig.json").write_text(
-        '{"extraPaths": [%r], "pythonVersion": "3.11"}' % ROOT)
-    proc = subprocess.run([pyright, "good.py", "bad.py"], cwd=scripts,
+        json.dumps({"extraPaths": [ROOT], "pythonVersion": "3.11"}))
+    proc = subprocess.run([pyright, "--pythonpath", sys.executable, "good.py", "bad.py"],
+                          cwd=scripts,
                           capture_output=True, text=True, timeout=240)
     if "error" not in proc.stdout and proc.returncode != 0:
         pytest.skip("pyright could not run here: %s" % (proc.stderr or proc.stdout)[-300:])
