@@ -196,3 +196,25 @@ def test_memory_clear_while_processes_use_the_cache(cached):
             memory.clear(warn=False)
         assert all(fut.result() for fut in futures)
     assert run_calls(f, range(9), log_dir) == [True] * 9
+
+
+def test_entry_folder_creation_survives_a_concurrent_clear(tmp_path, monkeypatch):
+    # Memory.clear in another process can remove a folder between makedirs'
+    # own mkdir (EEXIST) and its "is it a directory" check: makedirs then
+    # raises FileExistsError although nothing is in the way. Replay that
+    # interleaving once: the creation retries instead of failing the call.
+    from joblib._store import layout
+
+    real_makedirs = os.makedirs
+    raced = []
+
+    def makedirs_losing_one_race(path, exist_ok=False):
+        if not raced:
+            raced.append(path)
+            raise FileExistsError(17, "File exists", path)
+        return real_makedirs(path, exist_ok=exist_ok)
+
+    monkeypatch.setattr(layout.os, "makedirs", makedirs_losing_one_race)
+    target = str(tmp_path / "joblib" / "f" / "entry")
+    layout.create_directory(target)
+    assert raced == [target] and os.path.isdir(target)

@@ -80,13 +80,16 @@ def create_directory(path: str) -> None:
     """Create ``path`` and its parents; a failure names the path.
 
     Another process may delete the parents while we create them (e.g.
-    ``Memory.clear``); that race is retried a few times.
+    ``Memory.clear``); that race is retried a few times.  It shows as
+    ``FileNotFoundError`` or, when a directory is removed between
+    ``makedirs``'s own ``mkdir`` and its "is it a directory" check, as
+    ``FileExistsError``.
     """
     for attempt in range(_CREATE_ATTEMPTS):
         try:
             os.makedirs(path, exist_ok=True)
             return
-        except FileNotFoundError:
+        except (FileNotFoundError, FileExistsError):
             if attempt + 1 < _CREATE_ATTEMPTS:
                 continue
             _raise_cannot_create(path)
