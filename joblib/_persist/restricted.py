@@ -20,13 +20,12 @@ import io
 import os
 import pickle
 import types
-from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 
 from ..numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
 from ..numpy_pickle_compat import NDArrayWrapper, ZNDArrayWrapper
 from .file_io import open_for_read
 from .safe_builders import BUILTIN_BASES, RefusedError
-from .scan import ScanError
+from .scan import ScanError, python3_name
 from .trust import TrustPolicy, UntrustedTypesError
 
 __all__ = ["load_restricted", "make_restricted_unpickler", "RestrictedUnpickler"]
@@ -80,10 +79,7 @@ class RestrictedUnpickler(NumpyUnpickler):
 
     def find_class(self, module, name):
         if self.proto < 3 and self.fix_imports:
-            if (module, name) in NAME_MAPPING:
-                module, name = NAME_MAPPING[(module, name)]
-            elif module in IMPORT_MAPPING:
-                module = IMPORT_MAPPING[module]
+            module, name = python3_name(module, name)
         if (module, name) == ("copyreg", "_reconstructor"):
             return self._reconstructor
         found = self.policy.resolve(module, name)

@@ -31,6 +31,14 @@ from collections import Counter
 
 from .fast_pickle import WRAPPER_CLASS_NAMES
 
+
+def python3_name(module: str, name: str) -> tuple:
+    """The Python 3 ``(module, name)`` of a global in a protocol 0-2 pickle,
+    as ``pickle.Unpickler(fix_imports=True)`` maps it."""
+    if (module, name) in NAME_MAPPING:
+        return NAME_MAPPING[(module, name)]
+    return IMPORT_MAPPING.get(module, module), name
+
 __all__ = ["ScanError", "ScanResult", "StreamScanner", "scan_stream", "Global"]
 
 # Strings and bytes longer than this are skipped, not read (bounded memory).
@@ -235,10 +243,7 @@ class StreamScanner(_Base):
     # -- globals: record, never import ---------------------------------------
     def find_class(self, module, name):
         if self.proto < 3 and self.fix_imports:
-            if (module, name) in NAME_MAPPING:
-                module, name = NAME_MAPPING[(module, name)]
-            elif module in IMPORT_MAPPING:
-                module = IMPORT_MAPPING[module]
+            module, name = python3_name(module, name)
         self._result.globals["%s.%s" % (module, name)] += 1
         return Global(module, name)
 
