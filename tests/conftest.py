@@ -43,3 +43,34 @@ def no_leaks(tmp_path, monkeypatch):
     assert wait_until(lambda: not extra_children(children)), [
         psutil.Process(pid).cmdline() for pid in extra_children(children)]
     assert wait_until(lambda: not list(temp.iterdir())), list(temp.iterdir())
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path):
+    """``mount_tmpfs(size)`` mounts a small RAM file system (e.g. ``"1M"``) for
+    disk-full tests and returns its path; unmounted at teardown. Skipped where
+    mounting needs rights the run does not have (root on Linux)."""
+    import gc
+    import subprocess
+
+    mounted = []
+
+    def mount(size):
+        if sys.platform != "linux" or os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root on Linux")
+        point = tmp_path / ("tmpfs%d" % len(mounted))
+        point.mkdir()
+        cmd = ["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", str(point)]
+        if subprocess.run(cmd, capture_output=True).returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        mounted.append(str(point))
+        return str(point)
+
+    yield mount
+    # A file a failed write opened can stay open until its traceback's
+    # reference cycle is collected: collect, then detach lazily if the mount
+    # is still busy (the kernel frees it once the file is closed).
+    gc.collect()
+    for point in mounted:
+        if subprocess.run(["umount", point], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", point], check=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 import sys
@@ -223,24 +222,9 @@ def test_example_script_runs(root):
 
 
 @pytest.fixture
-def tiny_tmpfs(tmp_path):
-    """A 1 MB RAM file system (needs root and mount rights, else skipped)."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    if sys.platform != "linux" or os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root on Linux")
-    cmd = ["mount", "-t", "tmpfs", "-o", "size=1M", "tmpfs", str(mount_point)]
-    if subprocess.run(cmd, capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        yield str(mount_point)
-    finally:
-        # A file the failed write opened can stay open until its traceback's
-        # reference cycle is collected: collect, then detach lazily if the
-        # mount is still busy (the kernel frees it once the file is closed).
-        gc.collect()
-        if subprocess.run(["umount", str(mount_point)], capture_output=True).returncode:
-            subprocess.run(["umount", "-l", str(mount_point)], check=True)
+def tiny_tmpfs(mount_tmpfs):
+    """A 1 MB RAM file system."""
+    return mount_tmpfs("1M")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -315,19 +315,9 @@ def test_reduce_size_still_works_as_16(tmp_path):
 
 
 @pytest.fixture
-def small_mount(tmp_path):
-    """A 256 kB RAM file system (needs root and mount rights, else skipped)."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    if sys.platform != "linux" or os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root on Linux")
-    cmd = ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)]
-    if subprocess.run(cmd, capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        yield str(mount_point)
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+def small_mount(mount_tmpfs):
+    """A 256 kB RAM file system."""
+    return mount_tmpfs("256k")
 
 
 def test_disk_full_leaves_no_partial_entry(small_mount):
