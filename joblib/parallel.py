@@ -49,6 +49,7 @@ from ._parallel.config import (  # noqa: F401  (1.6 names)
 )
 from ._parallel.cpu import cpu_count
 from ._parallel.dispatch import CallState
+from ._parallel.fault_tolerance import fault_options
 from ._parallel.outcomes import (  # noqa: F401  (1.6 names)
     TASK_DONE,
     TASK_ERROR,
@@ -183,19 +184,6 @@ def register_parallel_backend(name: str, factory: Callable,
     if make_default:
         global DEFAULT_BACKEND
         DEFAULT_BACKEND = name
-
-
-def _fault_options(retries: Any, retry_on: Any, retry_delay: Any,
-                   task_timeout: Any, on_error: Any) -> Any:
-    """None for 1.6's behaviour, else the checked fault-tolerance settings
-    (their module is only imported then: plain calls never pay for it)."""
-    if (retries == 0 and retry_on == () and retry_delay == 0
-            and task_timeout is None and on_error == "raise"):
-        return None
-    # lazy: fault tolerance loads only when asked for
-    from ._parallel.fault_tolerance.options import FaultOptions
-
-    return FaultOptions(retries, retry_on, retry_delay, task_timeout, on_error)
 
 
 class _CallAttribute:
@@ -340,7 +328,7 @@ class Parallel(Logger):
         self.n_jobs = resolve_n_jobs(n_jobs, config, self._backend)
         self.retries, self.retry_on, self.retry_delay = retries, retry_on, retry_delay
         self.task_timeout, self.on_error = task_timeout, on_error
-        self._fault = _fault_options(retries, retry_on, retry_delay,
+        self._fault = fault_options(retries, retry_on, retry_delay,
                                      task_timeout, on_error)
         # A fault-tolerant call runs its own workers: any return_as works.
         check_consistency(self._backend, require, batch_size, return_as,
