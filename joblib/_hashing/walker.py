@@ -17,6 +17,10 @@ joins them back with the pieces.  The marker's encoding starts with a byte
 found nowhere else in it, so occurrences never overlap: if the dump holds
 exactly one occurrence per piece, the split is exact.  Otherwise (data that
 contains those 18 bytes) each segment between markers is dumped on its own.
+Batches of records (all-atom tuples, dicts sharing atom keys) at memo index
+256 or more need no piece per record: :mod:`joblib._hashing.records` queues
+each record's memo index for the C pickler to write, and one
+``bytes.replace`` per kind turns it into the PUT.
 
 Memo indices are assigned during the walk, in stream order, in the same
 ``self.memo`` the generic pickler uses.  A batch of records that nothing
@@ -392,7 +396,7 @@ class ContainerWalker:
         kind = kinds.pop()
         layout = None
         if kind is tuple:
-            if () in values or not _IS_ATOMS(map(type, chain.from_iterable(values))):
+            if not all(values) or not _IS_ATOMS(map(type, chain.from_iterable(values))):
                 return False
         elif kind is not dict:
             return False
