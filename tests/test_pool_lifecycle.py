@@ -12,6 +12,7 @@ import gc
 import math
 import multiprocessing
 import os
+import signal
 import weakref
 from multiprocessing.util import Finalize
 
@@ -53,18 +54,30 @@ def test_idle_workers_exit_normally_on_terminate():
     assert codes == [0] * 16
 
 
+def _touch_then_sleep(path: str) -> None:
+    import time
+
+    open(path, "w").close()
+    time.sleep(60)
+
+
 @pytest.mark.timeout(120)
-def test_terminate_still_kills_busy_workers():
+def test_terminate_still_kills_busy_workers(tmp_path):
     # Tasks outstanding: terminate() stops the workers at once, as before.
     import time
 
     pool = MemmappingPool(2, max_nbytes=None)
-    pool.map_async(time.sleep, [30, 30])
+    paths = [str(tmp_path / name) for name in "ab"]
+    pool.map_async(_touch_then_sleep, paths, chunksize=1)
+    deadline = time.monotonic() + 60
+    while not all(os.path.exists(p) for p in paths) and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling for the tasks to start, with a deadline
+    assert all(os.path.exists(p) for p in paths), "the tasks never started"
     pool.close()
     start = time.monotonic()
     pool.terminate()
     assert time.monotonic() - start < 15
-    assert all(worker.exitcode not in (None, 0) for worker in pool._pool)
+    assert [worker.exitcode for worker in pool._pool] == [-signal.SIGTERM] * 2
 
 
 @pytest.mark.timeout(120)

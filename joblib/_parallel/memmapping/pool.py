@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copyreg
 import sys
+import threading
 import time
 from io import BytesIO
 from multiprocessing.connection import wait
@@ -183,6 +184,16 @@ def _stop_idle_workers(pool: Pool, grace: float = _EXIT_GRACE_SECONDS) -> None:
     """
     if pool._state != CLOSE or pool._cache:
         return  # running, or tasks outstanding: the plain terminate()
+    handler = pool._worker_handler
+    if threading.current_thread() is handler:
+        return
+    deadline = time.monotonic() + grace
+    # close() woke the worker handler, which leaves its loop at once (idle
+    # pool).  Until it has, it could still see a worker exit on our sentinel
+    # as a crash and start a replacement.
+    handler.join(grace)
+    if handler.is_alive():
+        return
     workers = [w for w in pool._pool if w.exitcode is None]
     try:
         for _ in workers:
@@ -192,7 +203,6 @@ def _stop_idle_workers(pool: Pool, grace: float = _EXIT_GRACE_SECONDS) -> None:
     except OSError:
         return
     sentinels = [w.sentinel for w in workers]
-    deadline = time.monotonic() + grace
     while sentinels:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
