@@ -246,7 +246,7 @@ class StoreBackendMixin(object):
         if self._jl_read_only:
             return
         try:
-            data = item_io.json_bytes(metadata)
+            data = item_io.metadata_bytes(metadata)
             # Memory writes the metadata first: the entry's location is new.
             self.create_location(item_path)
             self._write_bytes(os.path.join(item_path, "metadata.json"), data)
@@ -498,6 +498,28 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
     def _write_bytes(self, path, data):
         self._write_in_folder(path, item_io.write_bytes_atomic, data)
 
+    @property
+    def _jl_writes_entries(self) -> bool:
+        """True if Memory may write whole entries with ``_jl_dump_entry``:
+        not when a subclass changes how entries are written."""
+        return _writes_whole_entries(self)
+
+    def _jl_dump_entry(self, call_id, item, metadata, verbose=1):
+        """Store ``metadata`` and ``item`` as a new entry folder renamed into
+        place (see ``item_io.write_entry``); False (warned) on failure."""
+        item_path = item_dir(self.location, call_id)
+        if self._jl_read_only:
+            return False  # said once already
+        reporting.persisting(verbose, item_path)
+        try:
+            data = item_io.metadata_bytes(metadata)
+            self._write_in_folder(item_path, item_io.write_entry, item, self.compress, data)
+        except Exception as exc:  # reported as a CacheWarning: the value is kept
+            if not self._note_read_only(exc):
+                _warn_dump_failure(item_path, exc)
+            return False
+        return True
+
     def _write_in_folder(self, path: str, write: Any, *args) -> None:
         """Run ``write(path, ...)``, creating the folder of ``path`` as needed.
 
@@ -511,6 +533,24 @@ class FileSystemStoreBackend(StoreBackendBase, StoreBackendMixin):
                 if attempt + 1 == _WRITE_ATTEMPTS:
                     raise
                 create_directory(os.path.dirname(path))
+
+# What a subclass of the local store overrides to change how entries are
+# written; while it overrides none, Memory writes each new entry at once.
+_ENTRY_PARTS = ("store_metadata", "dump_item", "create_location", "_write_result",
+                "_write_bytes", "_write_in_folder", "_open_item", "_move_item")
+_WHOLE_ENTRIES: dict = {}
+
+
+def _writes_whole_entries(store) -> bool:
+    cls = type(store)
+    whole = _WHOLE_ENTRIES.get(cls)
+    if whole is None:
+        whole = _WHOLE_ENTRIES[cls] = all(
+            getattr(cls, name) is getattr(FileSystemStoreBackend, name)
+            for name in _ENTRY_PARTS
+        )
+    return whole and not (store.__dict__.keys() & _ENTRY_PARTS)
+
 
 # Names joblib 1.6 imported into this module, still imported from here.
 from . import numpy_pickle  # noqa: E402,F401

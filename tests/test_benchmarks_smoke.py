@@ -190,3 +190,47 @@ def test_scaling_list_and_bad_pattern():
     bad = subprocess.run(run + ["--only", "^nothing$"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "matches no curve" in bad.stderr
+
+
+# --------------------------------------------------------------------------
+# Bounds of the out-of-reach targets (python -m benchmarks.bounds)
+# --------------------------------------------------------------------------
+@pytest.mark.timeout(300)
+def test_bounds_report_limit_ours_and_bounds_per_workload(tmp_path):
+    out = tmp_path / "bounds.json"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bounds", "--tiny", "--json", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads(out.read_text())
+    workloads = {row["workload"] for row in rows}
+    assert {"par_tiny_loky", "par_reuse"} <= workloads
+    for workload in workloads:
+        kinds = [row["kind"] for row in rows if row["workload"] == workload]
+        assert kinds.count("limit") == 1 and kinds.count("ours") == 1, kinds
+        assert kinds.count("bound") >= 1, kinds
+    for row in rows:
+        assert math.isfinite(row["value"]) and row["value"] > 0, row
+        assert row["percent"] is not None and row["percent"] > 0, row
+    assert "| par_reuse | ours |" in done.stdout
+
+
+def test_bounds_replay_joblib_batches_on_a_bare_executor():
+    import concurrent.futures as cf
+
+    from benchmarks.bounds.dispatch import (
+        record_batches,
+        run_batches,
+        run_batches_lazily,
+    )
+    from joblib import Parallel, delayed
+
+    pattern = record_batches(lambda progress: Parallel(n_jobs=2, progress=progress)(
+        delayed(abs)(-i) for i in range(300)))
+    # A fresh Parallel starts at one task per batch (joblib 1.6's policy).
+    assert sum(pattern) == 300 and pattern[0] == 1, pattern
+    with cf.ThreadPoolExecutor(2) as executor:
+        tasks = [(abs, (-i,), {}) for i in range(300)]
+        assert run_batches(executor, tasks, pattern) == list(range(300))
+        assert run_batches_lazily(executor, tasks, pattern) == list(range(300))

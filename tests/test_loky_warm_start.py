@@ -36,12 +36,18 @@ def run_fresh(code: str, cwd=None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_first_call_workers_are_the_warm_processes():
+@pytest.mark.parametrize("cpus, ahead", [(8, 2), (2, 1)])
+def test_first_call_workers_are_the_warm_processes(cpus, ahead):
+    # With a core to spare for each, both workers start before the parent
+    # imports loky; with fewer cores, one core is left to the parent's own
+    # imports and the other worker starts when the executor launches it.
     out = run_fresh("""
         import json, os, sys
         import joblib
+        from joblib._parallel import cpu
         from joblib._parallel.backends import loky_boot
 
+        cpu.cpu_count = lambda only_physical_cores=False: %d
         started = []
         spawn = loky_boot.spawn_warm_process
         def recording_spawn(env=None):
@@ -55,12 +61,12 @@ def test_first_call_workers_are_the_warm_processes():
         workers = sorted(current_reusable_executor()._processes)
         print(json.dumps({"started": started, "task_pids": sorted(set(pids)),
                           "workers": workers, "waiting": loky_boot.warm_processes_waiting()}))
-    """)
+    """ % cpus)
     started_pids = sorted(pid for pid, _ in out["started"])
     assert len(started_pids) == 2
-    # They were started before the parent had imported loky ...
-    assert [loaded for _, loaded in out["started"]] == [False, False]
-    # ... and became the pool's workers, which ran the tasks.
+    # The first ones were started before the parent had imported loky ...
+    assert [loaded for _, loaded in out["started"]] == [False] * ahead + [True] * (2 - ahead)
+    # ... and all became the pool's workers, which ran the tasks.
     assert out["workers"] == started_pids
     assert set(out["task_pids"]) <= set(started_pids)
     assert out["waiting"] is False

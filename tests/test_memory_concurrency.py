@@ -149,14 +149,20 @@ def test_writer_killed_mid_write_leaves_no_entry(tmp_path, with_array):
             os.close(fd)
     assert child.exitcode == -signal.SIGKILL
     assert not f.check_call_in_cache(5, with_array)
-    assert not glob.glob(
+    outputs = glob.glob(
         os.path.join(memory.store_backend.location, "**", "output.pkl"), recursive=True
+    )
+    # Only in the writer's temporary folder, which no reader looks into.
+    assert all(os.path.dirname(p).endswith(".tmp") for p in outputs)
+    leftovers = glob.glob(
+        os.path.join(memory.store_backend.location, "**", "*.tmp"), recursive=True
     )
     if with_array:
         # The array was being streamed to a temporary file.
-        assert glob.glob(
-            os.path.join(memory.store_backend.location, "**", "*.tmp"), recursive=True
-        )
+        assert leftovers
+        # Listed with the entries, so that reduce_size can evict it.
+        listed = [item.path for item in memory.store_backend.get_items()]
+        assert set(leftovers) <= set(listed)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CacheWarning)
         out = f(5, with_array)

@@ -8,7 +8,8 @@ variant reuses every step and only awaits the computation itself.
 Order of the writes on a miss: ``metadata.json`` first, then
 ``output.pkl``. A result is "in the cache" when its ``output.pkl`` exists,
 so a concurrent reader never finds a result without its metadata (which a
-``cache_validation_callback`` needs).
+``cache_validation_callback`` needs). The local store writes a new entry
+as one folder holding both, renamed into place (``_jl_dump_entry``).
 """
 
 from __future__ import annotations
@@ -166,11 +167,7 @@ def _metadata(key: CallKey, duration: float, start_time: float) -> dict:
     return {"duration": duration, "input_args": input_repr, "time": start_time}
 
 
-def _persist_metadata(state, key: CallKey, duration: float, start_time: float) -> dict:
-    started = time.time()
-    metadata = _metadata(key, duration, start_time)
-    state.store.store_metadata(key.call_id, metadata)
-    elapsed = time.time() - started
+def _warn_if_slow(elapsed: float) -> None:
     if elapsed > _SLOW_METADATA:
         warnings.warn(
             "Persisting input arguments took %.2fs to run. If this happens "
@@ -179,14 +176,30 @@ def _persist_metadata(state, key: CallKey, duration: float, start_time: float) -
             "some large input arguments for a wrapped function." % elapsed,
             stacklevel=reporting.user_stacklevel(),
         )
-    return metadata
+
+
+def _store_entry(state, key: CallKey, output, duration: float, start_time: float):
+    """Write metadata and result; return ``(dump_item's answer, metadata)``.
+
+    The local store writes a new entry at once (``_jl_dump_entry``);
+    other stores get the metadata, then the result.
+    """
+    store = state.store
+    at_once = getattr(store, "_jl_writes_entries", False)
+    started = time.time()
+    metadata = _metadata(key, duration, start_time)
+    if not at_once:
+        store.store_metadata(key.call_id, metadata)
+    _warn_if_slow(time.time() - started)
+    if at_once:
+        return store._jl_dump_entry(key.call_id, output, metadata, state.verbose), metadata
+    return store.dump_item(key.call_id, output, verbose=state.verbose), metadata
 
 
 def store_result(state, key: CallKey, output, start_time: float, shelving: bool):
     """Persist a freshly computed result; return ``(value or reference, metadata)``."""
     duration = time.time() - start_time
-    metadata = _persist_metadata(state, key, duration, start_time)
-    stored = state.store.dump_item(key.call_id, output, verbose=state.verbose)
+    stored, metadata = _store_entry(state, key, output, duration, start_time)
     reporting.computed(state.verbose, state.name, time.time() - start_time)
     if stored is not False:
         state.counters.stores += 1
@@ -208,8 +221,8 @@ def store_result(state, key: CallKey, output, start_time: float, shelving: bool)
 def announce_call(state, key: CallKey, args, kwargs) -> None:
     """Messages printed before computing (and the count of misses)."""
     state.counters.misses += 1
-    location = state.store.get_cached_func_info([state.func_id]).get("location")
-    reporting.computing(
-        state.verbose, state.reporter, state.name, key.call_id[1], location
-    )
-    reporting.calling(state.verbose, state.func, args, kwargs)
+    verbose = state.verbose
+    if verbose > reporting.VERBOSE_DETAILS:
+        location = state.store.get_cached_func_info([state.func_id]).get("location")
+        reporting.computing(verbose, state.reporter, state.name, key.call_id[1], location)
+    reporting.calling(verbose, state.func, args, kwargs)

@@ -7,8 +7,9 @@ many times faster than joblib's pure-Python pickler. Results that hold
 arrays, and compressed stores, go through ``numpy_pickle`` as in joblib 1.6,
 so the files are identical in format either way.
 
-Every file is written to a temporary sibling and renamed into place, so a
-reader never sees a partially written file, even when the writer is killed.
+Every file is written to a temporary sibling and renamed into place, and a
+new entry is written as a temporary folder renamed into place, so a reader
+never sees a partially written file or entry, even when the writer is killed.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ import itertools
 import json
 import os
 import pickle
+import shutil
 import threading
 import time
 from typing import Any, Callable
 
+from json.encoder import encode_basestring_ascii as _json_str
+
 from .. import numpy_pickle
 from .._persist import fast_pickle
-from .atomic import replace_on_success, temporary_name
+from .atomic import concurrency_safe_rename, replace_on_success, temporary_name
 
 __all__ = [
     "concurrency_safe_write",
@@ -32,8 +36,10 @@ __all__ = [
     "read_output",
     "write_bytes_atomic",
     "write_output",
+    "write_entry",
     "read_json",
     "json_bytes",
+    "metadata_bytes",
 ]
 
 # Results read entirely into memory before unpickling; larger files are
@@ -144,6 +150,56 @@ def write_output(path: str, value: Any, compress) -> None:
         write_bytes_atomic(path, data)
 
 
+def write_entry(item_path: str, value: Any, compress, metadata: bytes) -> None:
+    """Create the entry folder ``item_path`` holding ``metadata.json`` and
+    ``output.pkl``, both complete when it appears.
+
+    The files are written into a private temporary folder (no temporary
+    file each, no rename each), which one rename puts into place: a reader
+    sees no entry or a whole one. If the entry exists already (computed
+    again, or by another process meanwhile), its files are replaced one by
+    one instead, metadata first, each by a rename as before.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the function's folder does not exist (the caller creates it and
+        calls again).
+    """
+    data = None if compress else dumps_plain(value)
+    tmp = fast_temporary_name(item_path)
+    os.mkdir(tmp)
+    try:
+        _write_new_file(tmp + os.sep + "metadata.json", metadata)
+        output = tmp + os.sep + "output.pkl"
+        if data is None:
+            with open(output, "xb") as f:
+                numpy_pickle.dump(value, f, compress=compress)
+        else:
+            _write_new_file(output, data)
+        _move_entry(tmp, item_path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _move_entry(tmp: str, item_path: str) -> None:
+    """Rename the folder ``tmp`` to ``item_path``, or move its files into it."""
+    try:
+        # Also replaces an empty folder (POSIX), e.g. one joblib 1.6 just made.
+        os.rename(tmp, item_path)
+        return
+    except OSError:
+        if not os.path.isdir(item_path):
+            raise
+    for name in ("metadata.json", "output.pkl"):
+        concurrency_safe_rename(tmp + os.sep + name, item_path + os.sep + name)
+    try:
+        os.rmdir(tmp)
+    except OSError:
+        pass  # removed with the entry by a concurrent clear: nothing is lost
+
+
 def _touch_access_time(fd: int, path: str) -> None:
     """Record the access: ``reduce_size`` evicts the least recently used first.
 
@@ -230,6 +286,30 @@ def _numpy_load(*args, **kwargs):
 def json_bytes(obj: Any) -> bytes:
     """The bytes of ``metadata.json``, formatted as joblib 1.6 writes them."""
     return json.dumps(obj).encode("utf-8")
+
+
+_METADATA_KEYS = ("duration", "input_args", "time")
+
+
+def metadata_bytes(metadata: dict) -> bytes:
+    """``json_bytes(metadata)``, formatted directly for Memory's usual
+    ``{"duration": float, "input_args": {str: str}, "time": float}``
+    (a quarter of the cost of writing a small entry); anything else goes
+    through ``json``."""
+    if tuple(metadata) != _METADATA_KEYS:  # json keeps the dict's order
+        return json_bytes(metadata)
+    duration, args, start = metadata["duration"], metadata["input_args"], metadata["time"]
+    if (type(duration) is not float or type(start) is not float
+            or duration - duration != 0.0 or start - start != 0.0  # not inf/nan
+            or type(args) is not dict):
+        return json_bytes(metadata)
+    parts = []
+    for name, value in args.items():
+        if type(name) is not str or not isinstance(value, str):
+            return json_bytes(metadata)
+        parts.append(_json_str(name) + ": " + _json_str(value))
+    return ('{"duration": ' + repr(duration) + ', "input_args": {' + ", ".join(parts)
+            + '}, "time": ' + repr(start) + "}").encode("ascii")
 
 
 def read_json(path: str) -> dict:

@@ -1,7 +1,7 @@
 """Listing the entries of an on-disk cache with their size and last access.
 
 An entry is a directory named by a 32-character hex digest (the argument
-hash). Other processes may delete entries while we walk: anything that
+hash), or the temporary folder of one being written. Other processes may delete entries while we walk: anything that
 vanishes under us is skipped rather than reported as an error.
 """
 
@@ -24,6 +24,20 @@ def is_item_dir_name(name: str) -> bool:
     if len(name) == 32 and _ITEM_DIR.fullmatch(name) is not None:
         return True
     return "-" in name and _NAMED_ITEM_DIR.fullmatch(name) is not None
+
+
+def _is_unfinished_entry(name: str) -> bool:
+    """True for the temporary folder of an entry being written (or left by a
+    killed writer): ``<entry name>.<writer tag>.tmp``. Listed as an entry so
+    that ``reduce_size`` counts and evicts what a killed writer left."""
+    if not name.endswith(".tmp"):
+        return False
+    dot = name.find(".")
+    while 0 < dot < len(name) - 4:
+        if is_item_dir_name(name[:dot]):
+            return True
+        dot = name.find(".", dot + 1)
+    return False
 
 
 def _entry_info(path: str) -> tuple[int, float] | None:
@@ -54,7 +68,7 @@ def _walk_dirs(root: str) -> Iterator[os.DirEntry]:
     except (FileNotFoundError, NotADirectoryError):
         return
     for entry in subdirs:
-        if is_item_dir_name(entry.name):
+        if is_item_dir_name(entry.name) or _is_unfinished_entry(entry.name):
             yield entry
         else:
             yield from _walk_dirs(entry.path)

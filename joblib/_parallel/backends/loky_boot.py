@@ -16,11 +16,11 @@ process at start-up: it must stay free of heavy imports.
 
 from __future__ import annotations
 
+import _signal  # the C module: ``signal`` imports enum, ~1 ms before the spawn
 import _socket  # the C module: ``socket`` would add ~5 ms before the spawn
 import array
 import io
 import os
-import signal
 import struct
 import sys
 import threading
@@ -110,7 +110,7 @@ class WarmProcess:
         """Kill the process (it never ran any work), reap it and return its
         wait status (``None`` if it was already reaped)."""
         try:
-            os.kill(self.pid, signal.SIGKILL)
+            os.kill(self.pid, _signal.SIGKILL)
         except ProcessLookupError:
             pass
         self._sock.close()
@@ -161,7 +161,7 @@ def _spawn(argv: list[str], env: dict, keep: int) -> int:
         close = [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds(keep)]
         try:
             return os.posix_spawn(argv[0], argv, env, file_actions=close,
-                                  setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+                                  setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ))
         except OSError:
             # A descriptor closed by another thread since it was listed.
             attempts -= 1
@@ -204,10 +204,23 @@ def prestart_warm_processes(n: int, env: dict | None = None) -> None:
         return
     waiting = _waiting()
     try:
-        for _ in range(n):
+        for _ in range(_ahead(n)):
             waiting.append(spawn_warm_process(env))
     except OSError:
         discard_warm_processes()
+
+
+def _ahead(n: int) -> int:
+    """How many of ``n`` workers to start before the parent imports loky.
+
+    Each one imports loky (~35 ms of CPU) while the parent does too: with
+    fewer cores than that, they slow the parent's import, and the first
+    results wait on it.  One core is left to the parent; the other workers
+    start when the executor launches them, after the parent's imports.
+    """
+    from ..cpu import cpu_count  # lazy: loaded with the backend anyway
+
+    return max(1, min(n, cpu_count() - 1))
 
 
 def take_warm_process(env: dict | None) -> WarmProcess | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copyreg
 import sys
+import threading
+import time
 from io import BytesIO
-from multiprocessing.pool import INIT, Pool
+from multiprocessing.connection import wait
+from multiprocessing.pool import CLOSE, INIT, Pool
 from pickle import HIGHEST_PROTOCOL, Pickler
 from typing import Any, Callable
 
@@ -100,6 +103,8 @@ class CustomizablePicklingQueue:
 
 
 _LOCK_GRACE_SECONDS = 1.0
+# How long terminate() lets idle workers exit on their own before killing them.
+_EXIT_GRACE_SECONDS = 1.0
 
 
 def _put_tolerating_dead_holder(queue: CustomizablePicklingQueue) -> Callable:
@@ -153,6 +158,57 @@ class PicklingPool(Pool):
         # sentinel put would then wait forever: give up on the lock after a
         # grace period (the dead holder will never write again).
         self._outqueue.put = _put_tolerating_dead_holder(self._outqueue)
+
+    def terminate(self) -> None:
+        """Stop the workers and the pool's threads now.
+
+        As :meth:`multiprocessing.pool.Pool.terminate`, except that the
+        workers of a closed pool with no task outstanding first get the
+        chance to exit on their own (running their ``multiprocessing``
+        finalizers) instead of being killed.
+        """
+        _stop_idle_workers(self)
+        super().terminate()
+
+
+def _stop_idle_workers(pool: Pool, grace: float = _EXIT_GRACE_SECONDS) -> None:
+    """Send a closed, idle pool's workers their stop sentinel; wait for them.
+
+    The standard ``terminate()`` lets the sentinels travel through two
+    threads (worker handler, then task handler) while it waits for the task
+    queue's read lock, then kills the workers that have not exited yet:
+    2-4 ms per pool on a busy 2-core machine, and whether a worker exits
+    normally is left to that race.  Written from this thread, the sentinels
+    reach idle workers at once; ``terminate()`` then finds them gone.  A
+    worker not gone after ``grace`` seconds is left to ``terminate()``.
+    """
+    if pool._state != CLOSE or pool._cache:
+        return  # running, or tasks outstanding: the plain terminate()
+    handler = pool._worker_handler
+    if threading.current_thread() is handler:
+        return
+    deadline = time.monotonic() + grace
+    # close() woke the worker handler, which leaves its loop at once (idle
+    # pool).  Until it has, it could still see a worker exit on our sentinel
+    # as a crash and start a replacement.
+    handler.join(grace)
+    if handler.is_alive():
+        return
+    workers = [w for w in pool._pool if w.exitcode is None]
+    try:
+        for _ in workers:
+            # A pickled None is far below PIPE_BUF: the write is atomic even
+            # if the task handler sends its own sentinels at the same time.
+            pool._quick_put(None)
+    except OSError:
+        return
+    sentinels = [w.sentinel for w in workers]
+    while sentinels:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        ready = wait(sentinels, timeout=remaining)
+        sentinels = [s for s in sentinels if s not in ready]
 
 
 class MemmappingPool(PicklingPool):

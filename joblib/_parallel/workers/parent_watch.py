@@ -19,6 +19,7 @@ workers from whichever thread submits, or from its manager thread.
 
 from __future__ import annotations
 
+import _thread
 import os
 import select
 import sys
@@ -51,8 +52,11 @@ def watch_parent(parent: int | None = None) -> bool:
         _watching[0] = os.getpid()
     direct = os.getppid()
     wait = _pidfd_waiter(parent or direct) or _polling_waiter(direct)
-    threading.Thread(target=_watch, args=(wait,), name="joblib-parent-watch",
-                     daemon=True).start()
+    # A bare thread: ``threading.Thread.start`` would block this worker until
+    # the new thread has been scheduled once, a wait of up to a few ms when
+    # freshly forked workers compete for the cores.  Like a daemon thread it
+    # never delays the worker's exit.
+    _thread.start_new_thread(_watch, (wait,))
     return True
 
 
