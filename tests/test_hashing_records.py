@@ -46,10 +46,15 @@ def record_batches(draw):
         width = draw(st.integers(1, 5))
         return [tuple(draw(st.lists(ATOMS, min_size=width, max_size=width))) for _ in range(count)]
     keys = draw(st.lists(KEYS, min_size=1, max_size=4, unique=True))
+    # "same": one key order (the batched path); else now and then another
+    # order or another key set (the record-by-record path).
+    mode = draw(st.sampled_from(["same", "same", "reordered", "other keys"]))
     records_ = []
     for _ in range(count):
-        names = keys if draw(st.integers(0, 9)) else draw(st.permutations(keys))
-        if not draw(st.integers(0, 14)):  # now and then another key set
+        names = keys
+        if mode == "reordered" and draw(st.booleans()):
+            names = draw(st.permutations(keys))
+        elif mode == "other keys" and not draw(st.integers(0, 5)):
             names = draw(st.lists(KEYS, min_size=1, max_size=4, unique=True))
         records_.append({name: draw(ATOMS) for name in names})
     return records_
@@ -72,7 +77,7 @@ def _streams(obj, offset: int) -> tuple:
     return hasher.stream.getvalue(), plain.stream.getvalue()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=record_batches(), offset=st.sampled_from(OFFSETS),
        layout=st.sampled_from(["list", "tuple", "long", "shared", "dict"]))
 def test_record_batches_write_the_plain_stream_at_any_memo_index(batch, offset, layout):
@@ -105,6 +110,21 @@ def test_data_holding_a_stem_encoding_takes_the_exact_slow_path(monkeypatch, off
     fast, plain = _streams(batch, offset)
     assert fast == plain
     assert calls, "the data held stem encodings: the slow path must run"
+
+
+@pytest.mark.parametrize("offset", [300, 70000])
+def test_uniform_batches_take_the_record_path(monkeypatch, offset):
+    # The property test above is only worth something if it reaches the
+    # record path: a batch of each kind must be queued there.
+    queued = []
+    for name in ("queue_tuples", "queue_dicts"):
+        original = getattr(records, name)
+        monkeypatch.setattr("joblib._hashing.walker." + name,
+                            lambda *args, _f=original, _n=name: queued.append(_n) or _f(*args))
+    batch = [(i, "r", 0.5) for i in range(20)] + [{"b": i, "a": None} for i in range(20)]
+    fast, plain = _streams([batch[:20], batch[20:]], offset)
+    assert fast == plain
+    assert queued == ["queue_tuples", "queue_dicts"]
 
 
 def test_stems_are_told_apart_from_equal_bytes_by_identity():
