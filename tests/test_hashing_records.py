@@ -1,6 +1,6 @@
 """Record batches whose memo PUTs the C pickler writes (joblib._hashing.records).
 
-A batch of all-atom tuples, or of dicts with the same atom keys, is queued
+A batch of all-atom tuples or lists, or of dicts with the same atom keys, is queued
 with a constant stem and each record's memo index, and ``bytes.replace``
 turns them into 1.6's opcodes.  The forms differ with the memo index (below
 256, below 65536, up to 2**31 for tuples and 2**32 for dicts), so the
@@ -27,7 +27,7 @@ OFFSETS = [0, 200, 250, 300, 65500, 65530, 70000, 2**31 - 40, 2**32 - 2000]
 # The bytes a stem turns into in the dump: data holding them must still hash
 # exactly (the counts of replaced bytes disagree, the slow path is taken).
 STEM_BYTES = [pattern for pattern, _ in records.KINDS] + [
-    records.PUT_STEM, records.DICT_STEM, b"C\x06" + records.PUT_STEM,
+    records.PUT_STEM, records.DICT_STEM, records.LIST_STEM, b"C\x06" + records.PUT_STEM,
     pickle.BININT + b"\x00\x00\x01\x00",
 ]
 ATOMS = st.one_of(
@@ -40,11 +40,15 @@ KEYS = st.one_of(st.sampled_from(["k", "v", "a", 0, 1, True, 2.5, -0.0, 0.0, b"k
 
 @st.composite
 def record_batches(draw):
-    """A list of records of one shape: tuples, or dicts sharing keys."""
+    """A list of records of one shape: tuples, lists, or dicts sharing keys."""
     count = draw(st.integers(8, 40))
-    if draw(st.booleans()):
+    shape = draw(st.sampled_from(["tuples", "lists", "dicts", "dicts"]))
+    if shape == "tuples":
         width = draw(st.integers(1, 5))
         return [tuple(draw(st.lists(ATOMS, min_size=width, max_size=width))) for _ in range(count)]
+    if shape == "lists":  # any widths: 0 and 1 take the record-by-record path
+        low = draw(st.sampled_from([0, 2]))
+        return [draw(st.lists(ATOMS, min_size=low, max_size=5)) for _ in range(count)]
     keys = draw(st.lists(KEYS, min_size=1, max_size=4, unique=True))
     # "same": one key order (the batched path); else now and then another
     # order or another key set (the record-by-record path).
@@ -85,7 +89,7 @@ def test_record_batches_write_the_plain_stream_at_any_memo_index(batch, offset, 
         obj = tuple(batch)
     elif layout == "long":  # over 1000 items: walked in slices of the list
         obj = batch * (1 + 1000 // len(batch)) + [batch[0]]
-        obj = [dict(r) if type(r) is dict else tuple(list(r)) for r in obj]
+        obj = [type(r)(list(r)) if type(r) is tuple else r.copy() for r in obj]
     elif layout == "shared":  # some records again: memo GETs
         obj = [batch, batch[len(batch) // 2], batch[:3]]
     elif layout == "dict":
@@ -97,7 +101,7 @@ def test_record_batches_write_the_plain_stream_at_any_memo_index(batch, offset, 
 
 
 @pytest.mark.parametrize("offset", [300, 70000])
-@pytest.mark.parametrize("kind", ["tuples", "dicts"])
+@pytest.mark.parametrize("kind", ["tuples", "lists", "dicts"])
 def test_data_holding_a_stem_encoding_takes_the_exact_slow_path(monkeypatch, offset, kind):
     calls = []
     expand = records.expand
@@ -105,6 +109,8 @@ def test_data_holding_a_stem_encoding_takes_the_exact_slow_path(monkeypatch, off
                         lambda *args: calls.append(1) or expand(*args))
     if kind == "tuples":
         batch = [(i, "x") for i in range(20)] + [(pattern, 1) for pattern, _ in records.KINDS]
+    elif kind == "lists":
+        batch = [[i, "x"] for i in range(20)] + [[pattern, 1] for pattern, _ in records.KINDS]
     else:
         batch = [{"a": i, "b": pattern} for i, (pattern, _) in enumerate(records.KINDS * 5)]
     fast, plain = _streams(batch, offset)
@@ -117,20 +123,24 @@ def test_uniform_batches_take_the_record_path(monkeypatch, offset):
     # The property test above is only worth something if it reaches the
     # record path: a batch of each kind must be queued there.
     queued = []
-    for name in ("queue_tuples", "queue_dicts"):
+    for name in ("queue_tuples", "queue_dicts", "queue_lists"):
         original = getattr(records, name)
         monkeypatch.setattr("joblib._hashing.walker." + name,
                             lambda *args, _f=original, _n=name: queued.append(_n) or _f(*args))
-    batch = [(i, "r", 0.5) for i in range(20)] + [{"b": i, "a": None} for i in range(20)]
-    fast, plain = _streams([batch[:20], batch[20:]], offset)
+    tuples = [(i, "r", 0.5) for i in range(20)]
+    dicts = [{"b": i, "a": None} for i in range(20)]
+    lists = [[i, "r"] * (1 + i % 3) for i in range(20)]
+    fast, plain = _streams([tuples, dicts, lists], offset)
     assert fast == plain
-    assert queued == ["queue_tuples", "queue_dicts"]
+    assert queued == ["queue_tuples", "queue_dicts", "queue_lists"]
 
 
 def test_stems_are_told_apart_from_equal_bytes_by_identity():
     # Equal bytes that are not the stem objects are data like any other.
     twins = [bytes(bytearray(records.PUT_STEM)), bytes(bytearray(records.DICT_STEM))]
-    batch = [(twins[i % 2], i) for i in range(30)] + [{"s": t, "i": 1} for t in twins * 5]
+    twins.append(bytes(bytearray(records.LIST_STEM)))
+    batch = [(twins[i % 3], i) for i in range(30)] + [{"s": t, "i": 1} for t in twins * 5]
+    batch += [[t, i] for i, t in enumerate(twins * 5)]
     for offset in (300, 70000):
         fast, plain = _streams([batch, twins], offset)
         assert fast == plain
@@ -149,6 +159,8 @@ JOBLIB16 = {
     "records_past_65536": "f88c6df6fc73eed8224de3d480f88f2d",
     "unsorted_int_keys_past_65536": "0aeb21e49dbab7ae07f56203f6c09142",
     "mixed_widths_past_65536": "19513691bb7523c9bc27ffeb9f40a8ab",
+    "list_rows_past_65536": "b7059722bac7fd7c25d68535ffd21efd",
+    "csv_like_rows_past_65536": "11a06c0de4cb50b811fa844cdfbb460b",
 }
 
 
@@ -159,6 +171,10 @@ def _large_case(name):
         ]
     if name == "unsorted_int_keys_past_65536":
         return [{3: i, 1: "x%d" % i, 2: None, 0: i * 0.5} for i in range(70000)]
+    if name == "list_rows_past_65536":
+        return [[i, "r%d" % i] * (1 + i % 3) for i in range(70000)]
+    if name == "csv_like_rows_past_65536":
+        return [["a%d" % i, "b", str(i * 0.5)] for i in range(70000)]
     return [(i, -i) if i % 2 else (str(i), b"b", True, None, 1.5) for i in range(70000)]
 
 

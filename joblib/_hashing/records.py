@@ -21,6 +21,8 @@ plus the index's opcode into the opcode 1.6 writes:
   opcode (0x28).  ``(u}r`` replaces the stem and ``LONG1 5``: the previous
   record's SETITEMS, this one's EMPTY_DICT and LONG_BINPUT (``_OPEN_DICT``).
   The first record's opener and the last one's SETITEMS are ordinary pieces.
+* list record (all-atom list of 2 to 1000 items): the same, without keys:
+  ``e]r`` (APPENDS, EMPTY_LIST, LONG_BINPUT) between two records.
 
 Each pattern starts with SHORT_BINBYTES (0x43), found nowhere else in it, so
 its occurrences never overlap: when ``replace`` removed exactly as many
@@ -33,17 +35,20 @@ from __future__ import annotations
 
 import pickle
 import struct
-from itertools import chain, repeat
+from itertools import accumulate, chain, repeat
 
 from .atoms import ATOM_TYPES, put_code
 
 __all__ = [
     "PUT_STEM",
     "DICT_STEM",
+    "LIST_STEM",
     "KINDS",
     "queue_tuples",
     "dict_layout",
     "queue_dicts",
+    "list_run",
+    "queue_lists",
     "restore",
     "expand",
 ]
@@ -55,8 +60,10 @@ _MARK, _SETITEMS = pickle.MARK, pickle.SETITEMS
 # user constant may ever be the same object.  Neither holds 0x43.
 PUT_STEM = bytes.fromhex("9f3be1d20c77")
 DICT_STEM = bytes.fromhex("e46a0df5b219")
-_PUT_HEAD = pickle.SHORT_BINBYTES + bytes((len(PUT_STEM),)) + PUT_STEM
-_DICT_HEAD = pickle.SHORT_BINBYTES + bytes((len(DICT_STEM),)) + DICT_STEM
+LIST_STEM = bytes.fromhex("b8d17e2f9a65")
+_PUT_HEAD, _DICT_HEAD, _LIST_HEAD = (
+    pickle.SHORT_BINBYTES + bytes((len(stem),)) + stem for stem in (PUT_STEM, DICT_STEM, LIST_STEM)
+)
 
 # The index slots each form covers: BININT needs i >= 65536 (smaller ints are
 # written in 1 or 2 bytes); below 256 the PUT is a BINPUT (ordinary pieces).
@@ -64,13 +71,17 @@ FIRST_LONG_SLOT = 256
 _FIRST_INT_SLOT = 65536
 LAST_TUPLE_SLOT = 2**31 - 1  # BININT is signed
 LAST_DICT_SLOT = 2**32 - 1  # LONG_BINPUT's limit
-_DICT_OFFSET = _MARK[0] << 32  # the 5th little-endian byte is MARK
+_OFFSET = _MARK[0] << 32  # the 5th little-endian byte is MARK
 
 # (pattern, replacement) of each kind, in the order of the counts.
 _PUT_INT = (_PUT_HEAD + pickle.BININT, pickle.LONG_BINPUT)
 _PUT_BYTES = (_PUT_HEAD + pickle.SHORT_BINBYTES + b"\x04", pickle.LONG_BINPUT)
-_OPEN_DICT = (_DICT_HEAD + pickle.LONG1 + b"\x05", _SETITEMS + pickle.EMPTY_DICT + pickle.LONG_BINPUT)
-KINDS = (_PUT_INT, _PUT_BYTES, _OPEN_DICT)
+_DICT_OPENER = _SETITEMS + pickle.EMPTY_DICT + pickle.LONG_BINPUT
+_LIST_OPENER = pickle.APPENDS + pickle.EMPTY_LIST + pickle.LONG_BINPUT
+_OPEN_DICT = (_DICT_HEAD + pickle.LONG1 + b"\x05", _DICT_OPENER)
+_OPEN_LIST = (_LIST_HEAD + pickle.LONG1 + b"\x05", _LIST_OPENER)
+KINDS = (_PUT_INT, _PUT_BYTES, _OPEN_DICT, _OPEN_LIST)
+_TUPLES, _DICTS, _LISTS = range(3)  # the kinds of batches noted in spans
 _pack_index = struct.Struct("<I").pack
 
 
@@ -88,7 +99,7 @@ def queue_tuples(run: list, spans: list, values, first: int) -> None:
         batch[2::3] = chain(map(_pack_index, range(first, middle)), range(middle, stop))
     else:
         batch[2::3] = range(first, stop)
-    spans.append((len(run), first, count, 0))
+    spans.append((_TUPLES, len(run), first, count, None))
     run += batch
 
 
@@ -138,22 +149,46 @@ def queue_dicts(run: list, spans: list, layout: tuple, first: int) -> None:
     for place, column in enumerate(order):
         batch[2 * place :: stride] = keys[column::width]
         batch[2 * place + 1 :: stride] = values[column::width]
-    start = first + _DICT_OFFSET
+    start = first + _OFFSET
     batch[stride - 1 :: stride] = range(start + 1, start + count)
-    spans.append((len(run), first, count, width))
+    spans.append((_DICTS, len(run), first, count, stride))
+    run += batch
+
+
+def list_run(lists, first: int) -> list | None:
+    """Return the run of ``lists`` (each of 2 to 1000 items) at memo slots
+    ``first, first + 1, ...`` (>= 256, last at most ``LAST_DICT_SLOT``):
+    the items of each, with the stem and the next slot + offset between two
+    lists; None if some item is not an atom.  See :func:`queue_lists`."""
+    count = len(lists)
+    parts = [None] * (2 * count - 1)
+    parts[0::2] = lists
+    start = first + _OFFSET
+    parts[1::2] = zip(repeat(LIST_STEM), range(start + 1, start + count))
+    batch = list(chain.from_iterable(parts))
+    return batch if _IS_ATOMS(map(type, batch)) else None
+
+
+def queue_lists(run: list, spans: list, lists, first: int, batch: list) -> None:
+    """Queue the ``batch`` :func:`list_run` made; note it in ``spans``.
+
+    The caller queues the first list's opener (EMPTY_LIST, its PUT, MARK)
+    before and APPENDS after.
+    """
+    spans.append((_LISTS, len(run), first, len(lists), lists))
     run += batch
 
 
 def _counts(spans: list) -> list:
     """How many stems of each of ``KINDS`` the batches in ``spans`` hold."""
     counts = [0] * len(KINDS)
-    for _, first, count, width in spans:
-        if width:
-            counts[2] += count - 1
-        else:
+    for kind, _, first, count, _ in spans:
+        if kind == _TUPLES:
             ints = max(0, first + count - max(first, _FIRST_INT_SLOT))
             counts[0] += ints
             counts[1] += count - ints
+        else:
+            counts[1 + kind] += count - 1
     return counts
 
 
@@ -172,15 +207,23 @@ def restore(data: bytes, spans: list) -> bytes | None:
 def _stem_pieces(spans: list) -> dict:
     """Map the run position of each stem to the opcodes it stands for."""
     pieces = {}
-    for start, first, count, width in spans:
-        if not width:
+    for kind, start, first, count, extra in spans:
+        if kind == _TUPLES:
             for number in range(count):
                 pieces[start + 3 * number + 1] = put_code(first + number)
             continue
-        stride = 2 * width + 2
-        for number in range(1, count):
-            opener = _SETITEMS + pickle.EMPTY_DICT + put_code(first + number) + _MARK
-            pieces[start + stride * number - 2] = opener
+        if kind == _DICTS:
+            stride, opener = extra, _SETITEMS + pickle.EMPTY_DICT
+            positions = range(start + stride - 2, start + stride * (count - 1), stride)
+        else:
+            opener = pickle.APPENDS + pickle.EMPTY_LIST
+            # Each stem follows the previous list's items and the stem
+            # and index before those.
+            sizes = map(len, extra[:-1])
+            ends = accumulate(sizes, lambda end, size: end + size + 2, initial=start - 2)
+            positions = list(ends)[1:]
+        for number, position in enumerate(positions, 1):
+            pieces[position] = opener + put_code(first + number) + _MARK
     return pieces
 
 

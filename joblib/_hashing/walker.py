@@ -17,9 +17,9 @@ joins them back with the pieces.  The marker's encoding starts with a byte
 found nowhere else in it, so occurrences never overlap: if the dump holds
 exactly one occurrence per piece, the split is exact.  Otherwise (data that
 contains those 18 bytes) each segment between markers is dumped on its own.
-Batches of records (all-atom tuples, dicts sharing atom keys) at memo index
-256 or more need no piece per record: :mod:`joblib._hashing.records` queues
-each record's memo index for the C pickler to write, and one
+Batches of records (all-atom tuples and lists, dicts sharing atom keys) at
+memo index 256 or more need no piece per record: :mod:`joblib._hashing.records`
+queues each record's memo index for the C pickler to write, and one
 ``bytes.replace`` per kind turns it into the PUT.
 
 Memo indices are assigned during the walk, in stream order, in the same
@@ -45,7 +45,9 @@ from .records import (
     LAST_TUPLE_SLOT,
     dict_layout,
     expand,
+    list_run,
     queue_dicts,
+    queue_lists,
     queue_tuples,
     restore,
 )
@@ -398,6 +400,8 @@ class ContainerWalker:
         if kind is tuple:
             if not all(values) or not _IS_ATOMS(map(type, chain.from_iterable(values))):
                 return False
+        elif kind is list:
+            return self._walk_list_records(values, holders)
         elif kind is not dict:
             return False
         else:
@@ -427,6 +431,24 @@ class ContainerWalker:
         if forms is None:
             return False  # unorderable keys: the one-by-one walk handles them
         self._queue_batch(forms, _DICT_MARKER, _EMPTY_DICT, ids, after=False, objs=values)
+        return True
+
+    def _walk_list_records(self, values, holders: int | None) -> bool:
+        """Queue all-atom lists of 2 to 1000 items at once (records.py);
+        False if not that or below memo slot 256."""
+        if min(map(len, values)) < 2 or max(map(len, values)) > BATCHSIZE:
+            return False
+        ids = self._batch_ids(values, holders)
+        first = len(self.memo) + self._skipped
+        if ids is False or first < FIRST_LONG_SLOT or first + len(values) - 1 > LAST_DICT_SLOT:
+            return False
+        batch = list_run(values, first)
+        if batch is None:
+            return False
+        self._claim(values, ids)
+        self._emit(_EMPTY_LIST + put_code(first) + _MARK)
+        queue_lists(self._run, self._spans, values, first, batch)
+        self._emit(_APPENDS)
         return True
 
     def _batch_ids(self, values, holders: int | None):
