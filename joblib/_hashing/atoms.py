@@ -27,6 +27,9 @@ __all__ = [
 # pickle through __reduce_ex__ and must take the generic path.
 ATOM_TYPES = frozenset({int, float, str, bytes, bool, type(None)})
 
+# Dumps larger than this replace the C pickler (see AtomEncoder.dumps).
+_BIG_DUMP = 1 << 16
+
 _SHORT_PUTS = tuple(pickle.BINPUT + bytes((index,)) for index in range(256))
 
 
@@ -62,20 +65,30 @@ class AtomEncoder:
         # for large str/bytes payloads), so a list is the cheapest buffer.
         self._chunks = []
         self.write = self._chunks.append
+        self._dump = self._new_dump()
+
+    def _new_dump(self):
+        """Return the ``dump`` of a new fast-mode C pickler writing here."""
         pickler = pickle.Pickler(self, protocol=3)
         # Fast mode disables the memo: no PUT/GET opcodes, and repeated
         # strings are written in full, as joblib 1.6's hasher does.
         pickler.fast = True
-        self._dump = pickler.dump
+        return pickler.dump
 
     def dumps(self, obj) -> bytes:
         """Return the full fast-mode pickle of ``obj`` (PROTO ... STOP)."""
         chunks = self._chunks
         self._dump(obj)
         if len(chunks) == 1:
-            return chunks.pop()
-        data = b"".join(chunks)
-        chunks.clear()
+            data = chunks.pop()
+        else:
+            data = b"".join(chunks)
+            chunks.clear()
+        if len(data) > _BIG_DUMP:
+            # The C pickler starts every dump with a buffer as large as its
+            # largest output so far: each later small dump (Memory's
+            # arguments) would allocate megabytes.  A new one costs ~1 us.
+            self._dump = self._new_dump()
         return data
 
     def items(self, values: tuple) -> bytes:
