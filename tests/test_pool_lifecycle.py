@@ -116,3 +116,42 @@ def test_recent_garbage_is_collected_before_forking():
     finally:
         if was_enabled:
             gc.enable()
+
+
+@pytest.mark.timeout(120)
+def test_workers_replaced_after_maxtasksperchild():
+    # The worker handler, which no longer watches the result pipe, still
+    # wakes up when a worker exits and starts its replacement.
+    pool = MemmappingPool(2, max_nbytes=None, maxtasksperchild=1)
+    try:
+        pids = pool.map(_own_pid, range(12), chunksize=1)
+    finally:
+        pool.close()
+        pool.terminate()
+    assert len(set(pids)) == 12
+
+
+def _own_pid(_):
+    return os.getpid()
+
+
+@pytest.mark.timeout(120)
+def test_worker_handler_does_not_spin_on_pending_results(monkeypatch):
+    # The standard pool's worker handler also waits on the result pipe, so
+    # it woke up again and again while results were pending (about a
+    # thousand times in a call of 70 batches), taking the GIL from the
+    # threads doing the work.  It must wake only on events it acts on.
+    import multiprocessing.pool as stdlib_pool
+
+    wakeups = []
+    maintain = stdlib_pool.Pool.__dict__["_maintain_pool"].__func__
+
+    def counting_maintain(*args):
+        wakeups.append(1)
+        return maintain(*args)
+
+    monkeypatch.setattr(stdlib_pool.Pool, "_maintain_pool", staticmethod(counting_maintain))
+    out = Parallel(n_jobs=2, backend="multiprocessing", batch_size=1)(
+        delayed(math.sqrt)(i) for i in range(2000))
+    assert out == [math.sqrt(i) for i in range(2000)]
+    assert len(wakeups) < 100, len(wakeups)
