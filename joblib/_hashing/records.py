@@ -36,6 +36,7 @@ from __future__ import annotations
 import pickle
 import struct
 from itertools import accumulate, chain, repeat
+from operator import itemgetter
 
 from .atoms import ATOM_TYPES, put_code
 
@@ -45,7 +46,7 @@ __all__ = [
     "LIST_STEM",
     "KINDS",
     "queue_tuples",
-    "dict_layout",
+    "dict_run",
     "queue_dicts",
     "list_run",
     "queue_lists",
@@ -103,55 +104,53 @@ def queue_tuples(run: list, spans: list, values, first: int) -> None:
     run += batch
 
 
-def dict_layout(dicts) -> tuple | None:
-    """Return ``(keys, values, order)`` if all ``dicts`` hold the same
-    comparable atom keys (at least 2) in the same order and atom values.
-
-    ``keys`` and ``values`` are flat, dict after dict; ``order`` lists the
-    key positions in sorted key order.  None if the records are otherwise.
+def dict_run(dicts, first: int) -> list | None:
+    """Return the run of ``dicts`` at memo slots ``first, first + 1, ...``
+    (>= 256, last at most ``LAST_DICT_SLOT``) if they all hold the same
+    comparable atom keys (2 to 1000) in the same order and atom values:
+    the items of each in sorted key order, with the stem and the next slot
+    + offset between two dicts.  None if the dicts are otherwise.
+    See :func:`queue_dicts`.
     """
-    width = len(dicts[0])
+    count, width = len(dicts), len(dicts[0])
     if width < 2:
         return None
     keys = list(chain.from_iterable(dicts))
     # With the comparison below, no dict can hold more than `width` keys
     # (it would repeat one), so the total proves every length is `width`.
-    if len(keys) != width * len(dicts) or not _IS_ATOMS(map(type, keys)):
+    if len(keys) != width * count or not _IS_ATOMS(map(type, keys)):
         return None
     head = keys[:width]
     # Atoms only: equality is the atoms' own, and equal atoms sort alike.
-    if keys != head * len(dicts):
+    if keys != head * count:
         return None
     try:
         order = sorted(range(width), key=head.__getitem__)
     except TypeError:
         return None  # unorderable keys: the digest-ordered fallback
-    values = list(chain.from_iterable(map(dict.values, dicts)))
-    if not _IS_ATOMS(map(type, values)):
-        return None
-    return keys, values, order
-
-
-def queue_dicts(run: list, spans: list, layout: tuple, first: int) -> None:
-    """Queue the dicts described by ``layout`` (see :func:`dict_layout`),
-    the first at memo slot ``first`` (>= 256, last slot at most
-    ``LAST_DICT_SLOT``): its items, then for each next dict the stem, its
-    slot + offset, its items in sorted key order; note the batch in
-    ``spans``.
-
-    The caller queues the first dict's opener before and SETITEMS after.
-    """
-    keys, values, order = layout
-    width = len(order)
-    count = len(keys) // width
     stride = 2 * width + 2
     batch = [DICT_STEM] * (stride * count - 2)
     for place, column in enumerate(order):
         batch[2 * place :: stride] = keys[column::width]
-        batch[2 * place + 1 :: stride] = values[column::width]
+        # Each dict's key at `column` equals head's (and is its only key
+        # equal to it): looking head's up gets that key's value.
+        values = list(map(itemgetter(head[column]), dicts))
+        if not _IS_ATOMS(map(type, values)):
+            return None
+        batch[2 * place + 1 :: stride] = values
     start = first + _OFFSET
     batch[stride - 1 :: stride] = range(start + 1, start + count)
-    spans.append((_DICTS, len(run), first, count, stride))
+    return batch
+
+
+def queue_dicts(run: list, spans: list, dicts, first: int, batch: list) -> None:
+    """Queue the ``batch`` :func:`dict_run` made; note it in ``spans``.
+
+    The caller queues the first dict's opener (EMPTY_DICT, its PUT, MARK)
+    before and SETITEMS after.
+    """
+    stride = 2 * len(dicts[0]) + 2
+    spans.append((_DICTS, len(run), first, len(dicts), stride))
     run += batch
 
 

@@ -43,7 +43,7 @@ from .records import (
     FIRST_LONG_SLOT,
     LAST_DICT_SLOT,
     LAST_TUPLE_SLOT,
-    dict_layout,
+    dict_run,
     expand,
     list_run,
     queue_dicts,
@@ -86,7 +86,7 @@ def _unique_refcount() -> int:
 # other containers holding the batch's items) cannot be reached again while
 # hashing: nothing else references it, and builtin containers cannot be
 # weakly referenced.  Its memo entry would never be read, so batches of such
-# items only advance the memo index (see ``_queue_batch``).  Off on other
+# items only advance the memo index (see ``_claim``).  Off on other
 # interpreters than CPython, whose reference counts mean something else.
 _RC_UNIQUE = _unique_refcount() if sys.implementation.name == "cpython" else -1
 _getrefcount = getattr(sys, "getrefcount", None)
@@ -385,7 +385,7 @@ class ContainerWalker:
         self._emit(code + self._memoize_code(obj))
 
     def _walk_uniform_batch(self, values, holders: int | None) -> bool:
-        """Queue many all-atom tuples or dicts at once; False if not that.
+        """Queue many all-atom tuples, lists or dicts at once; False if not that.
 
         This is the walk of each value, vectorized: the common "list of
         records" shapes then cost a few C-level passes per batch.
@@ -396,37 +396,48 @@ class ContainerWalker:
         if len(kinds) != 1:
             return False
         kind = kinds.pop()
-        layout = None
-        if kind is tuple:
-            if not all(values) or not _IS_ATOMS(map(type, chain.from_iterable(values))):
-                return False
-        elif kind is list:
+        if kind is list:
             return self._walk_list_records(values, holders)
-        elif kind is not dict:
+        if kind is dict:
+            return self._walk_dict_records(values, holders)
+        if kind is not tuple or not all(values):
             return False
-        else:
-            if len(values[0]) <= BATCHSIZE:
-                layout = dict_layout(values)
-            if layout is None and not self._atom_dicts(values):
-                return False
+        if not _IS_ATOMS(map(type, chain.from_iterable(values))):
+            return False
         ids = self._batch_ids(values, holders)
         if ids is False:
             return False  # shared containers are written as memo GETs
         first = len(self.memo) + self._skipped
-        last = first + len(values) - 1
-        if kind is tuple:
-            if first >= FIRST_LONG_SLOT and last <= LAST_TUPLE_SLOT:
-                self._claim(values, ids)
-                queue_tuples(self._run, self._spans, values, first)
-            else:
-                self._queue_batch(values, _MARKER, b"", ids, after=True)
-            return True
-        if layout is not None and first >= FIRST_LONG_SLOT and last <= LAST_DICT_SLOT:
+        if first >= FIRST_LONG_SLOT and first + len(values) - 1 <= LAST_TUPLE_SLOT:
+            self._claim(values, ids)
+            queue_tuples(self._run, self._spans, values, first)
+        else:
+            self._queue_batch(values, _MARKER, b"", ids, after=True)
+        return True
+
+    def _walk_dict_records(self, values, holders: int | None) -> bool:
+        """Queue dicts of atoms at once; False if not that.
+
+        Dicts sharing their keys and key order are queued flat (records.py)
+        from memo slot 256 on; others are dumped whole, each followed by a
+        marker (its PUT goes after its EMPTY_DICT).
+        """
+        ids = self._batch_ids(values, holders)
+        if ids is False:
+            return False
+        first = len(self.memo) + self._skipped
+        batch = None
+        if FIRST_LONG_SLOT <= first <= LAST_DICT_SLOT - len(values) + 1:
+            if len(values[0]) <= BATCHSIZE:
+                batch = dict_run(values, first)
+        if batch is not None:
             self._claim(values, ids)
             self._emit(_EMPTY_DICT + put_code(first) + _MARK)
-            queue_dicts(self._run, self._spans, layout, first)
+            queue_dicts(self._run, self._spans, values, first, batch)
             self._emit(_SETITEMS)
             return True
+        if not self._atom_dicts(values):
+            return False
         forms = _sorted_dicts(values)
         if forms is None:
             return False  # unorderable keys: the one-by-one walk handles them
