@@ -3,8 +3,8 @@
 The walker's general mechanism (:mod:`joblib._hashing.walker`) puts a marker
 in the run wherever an opcode goes, then splits the dump on the markers and
 joins the pieces back: per piece, a segment object, a list slot and a copy.
-For a batch of records (all-atom tuples, or dicts with the same atom keys)
-each record needs one memo PUT, so that cost is paid per record.  Here no
+For a batch of records (all-atom tuples or lists, dicts with the same atom
+keys) each record needs one memo PUT, so that cost is paid per record.  Here no
 piece is needed: the index of the PUT is an ``int`` (or a 4-byte ``bytes``)
 queued in the run after a constant *stem*, so the C pickler writes the index
 bytes itself, and one ``bytes.replace`` per kind turns the stem's encoding
@@ -17,9 +17,10 @@ plus the index's opcode into the opcode 1.6 writes:
   i)`` (``_PUT_BYTES``).
 * dict record at slot ``i`` (sorted keys k1..km, m >= 2): its items are
   queued flat, ``k1 v1 ... km vm``; between two records, the stem and
-  ``i + 0x28 << 32``, whose encoding ``LONG1 5 i:<I 0x28`` ends with the MARK
-  opcode (0x28).  ``(u}r`` replaces the stem and ``LONG1 5``: the previous
-  record's SETITEMS, this one's EMPTY_DICT and LONG_BINPUT (``_OPEN_DICT``).
+  ``i + (0x28 << 32)``, whose encoding ``LONG1 5 i:<I 0x28`` ends with the
+  MARK opcode (0x28).  ``u}r`` replaces the stem and ``LONG1 5``: the
+  previous record's SETITEMS, this one's EMPTY_DICT and LONG_BINPUT
+  (``_OPEN_DICT``).
   The first record's opener and the last one's SETITEMS are ordinary pieces.
 * list record (all-atom list of 2 to 1000 items): the same, without keys:
   ``e]r`` (APPENDS, EMPTY_LIST, LONG_BINPUT) between two records.
@@ -28,7 +29,8 @@ Each pattern starts with SHORT_BINBYTES (0x43), found nowhere else in it, so
 its occurrences never overlap: when ``replace`` removed exactly as many
 bytes as the queued stems account for, only stems were replaced.  Otherwise
 (data that contains a pattern) :func:`expand` turns the stems back into
-ordinary pieces for the walker's segment-by-segment path.
+ordinary pieces for the walker's segment-by-segment path; it finds them by
+their positions, noted per batch in ``spans``, never by value.
 """
 
 from __future__ import annotations
@@ -57,8 +59,7 @@ __all__ = [
 _IS_ATOMS = ATOM_TYPES.issuperset
 _MARK, _SETITEMS = pickle.MARK, pickle.SETITEMS
 
-# Built at run time: a stem is recognised by identity in expand(), so no
-# user constant may ever be the same object.  Neither holds 0x43.
+# No stem holds 0x43 (see the module docstring).
 PUT_STEM = bytes.fromhex("9f3be1d20c77")
 DICT_STEM = bytes.fromhex("e46a0df5b219")
 LIST_STEM = bytes.fromhex("b8d17e2f9a65")
