@@ -206,6 +206,8 @@ def test_bounds_report_limit_ours_and_bounds_per_workload(tmp_path):
     rows = json.loads(out.read_text())
     workloads = {row["workload"] for row in rows}
     assert {"par_tiny_loky", "par_reuse", "par_tiny_mp", "par_first_call"} <= workloads
+    if importlib.util.find_spec("numpy") is not None:
+        assert "par_bigarray" in workloads
     for workload in workloads:
         kinds = [row["kind"] for row in rows if row["workload"] == workload]
         assert kinds.count("limit") == 1 and kinds.count("ours") == 1, kinds

@@ -12,7 +12,7 @@ from .core import Options, format_table
 
 __all__: list[str] = []
 
-AREAS = ("dispatch", "pools")
+AREAS = ("dispatch", "pools", "bigarray")
 
 
 def _bounds() -> list:
