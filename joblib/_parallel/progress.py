@@ -35,7 +35,8 @@ class ProgressEvent:
     n_completed : int
         Tasks completed so far in this call, this one included.
     n_total : int or None
-        Number of tasks when the input has a length, else None.
+        Number of tasks: from the start when the input has a length; for
+        other inputs None until the input runs out, the total afterwards.
     elapsed : float
         Seconds since the call started.
     """
