@@ -21,7 +21,7 @@ import tempfile
 
 from joblib import Parallel, delayed
 
-from .core import Options, Row, best_of
+from .core import Options, Row, best_of, rows_of
 from .dispatch import N_JOBS
 
 __all__ = ["BOUNDS"]
@@ -113,9 +113,7 @@ def bigarray(options: Options) -> list[Row]:
         "write": f"writing the array to a file in {_folder()} (and removing it)",
         "file": "that write, the sums by the warm forked workers mapping the file once each, removal",
     }
-    return [Row("par_bigarray", key if key in ("limit", "ours") else "bound", what[key],
-                seconds, "s", False, target=40.0)
-            for key, seconds in timings.items()]
+    return rows_of("par_bigarray", timings, what, target=40.0)
 
 
 BOUNDS = [("par_bigarray", bigarray)]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Options", "Row", "best_of", "format_table"]
+__all__ = ["Options", "Row", "best_of", "format_table", "rows_of"]
 
 
 @dataclass
@@ -45,6 +45,28 @@ class Row:
     higher_is_better: bool
     target: float | None = None
     percent: float | None = field(default=None)
+
+
+def rows_of(workload: str, timings: dict, what: dict, target: float,
+            amount: float | None = None, unit: str = "s") -> list[Row]:
+    """Rows of one workload from ``{key: seconds}`` and ``{key: label}``.
+
+    Keys ``"limit"`` and ``"ours"`` keep their kind, every other key is a
+    bound; a ``None`` time (not measurable here) is left out.  With
+    ``amount``, values are rates (``amount / seconds`` in ``unit``, higher
+    is better), otherwise seconds (lower is better).
+    """
+    rows = []
+    for key, seconds in timings.items():
+        if seconds is None:
+            continue
+        kind = key if key in ("limit", "ours") else "bound"
+        if amount is None:
+            rows.append(Row(workload, kind, what[key], seconds, "s", False, target=target))
+        else:
+            rows.append(Row(workload, kind, what[key], amount / seconds, unit, True,
+                            target=target))
+    return rows
 
 
 def best_of(func: Callable[[], object], repeat: int) -> float:

@@ -26,7 +26,7 @@ from typing import Any
 
 from joblib import Parallel, delayed
 
-from .core import Options, Row, best_of
+from .core import Options, Row, best_of, rows_of
 
 __all__ = ["BOUNDS", "record_batches", "run_batches"]
 
@@ -134,7 +134,6 @@ def tiny(options: Options) -> list[Row]:
     n, repeat = options.size(TINY_TASKS, 200), options.repeat
     pattern = record_batches(
         lambda progress: Parallel(n_jobs=N_JOBS, progress=progress)(_tiny_tasks(n)))
-    rows = []
     with _bare_loky() as loky, cf.ProcessPoolExecutor(N_JOBS) as pool:
         list(pool.map(math.sqrt, range(100), chunksize=10))
         chunk = min((100, 1000, 5000, n // N_JOBS), key=lambda c: best_of(
@@ -158,11 +157,7 @@ def tiny(options: Options) -> list[Row]:
         "ppe": "the same batches on the warm ProcessPoolExecutor, with the generator",
         "generator": "the user's generator of delayed tuples alone",
     }
-    for key, seconds in timings.items():
-        kind = key if key in ("limit", "ours") else "bound"
-        rows.append(Row("par_tiny_loky", kind, what[key], n / seconds, "tasks/s",
-                        True, target=45.0))
-    return rows
+    return rows_of("par_tiny_loky", timings, what, target=45.0, amount=n, unit="tasks/s")
 
 
 def _prebuilt(executor: Any, pattern: list[int], n: int, repeat: int) -> float:
@@ -206,12 +201,7 @@ def reuse(options: Options) -> list[Row]:
         "ppe": "the same batches on the warm ProcessPoolExecutor, all at once",
         "loky2": f"bare loky with {N_JOBS} batches of {half} (not 1.6's policy)",
     }
-    rows = []
-    for key, seconds in timings.items():
-        kind = key if key in ("limit", "ours") else "bound"
-        rows.append(Row("par_reuse", kind, what[key], n_calls / seconds, "calls/s",
-                        True, target=40.0))
-    return rows
+    return rows_of("par_reuse", timings, what, target=40.0, amount=n_calls, unit="calls/s")
 
 
 def _reuse_block(n_calls: int, progress: Callable | None = None) -> float:

@@ -27,9 +27,9 @@ import os
 import subprocess
 import sys
 
-from joblib import Parallel, delayed
+from joblib import Parallel
 
-from .core import Options, Row, best_of
+from .core import Options, Row, best_of, rows_of
 from .dispatch import N_JOBS, TINY_TASKS, _checked, _run_calls, _tiny_tasks
 
 __all__ = ["BOUNDS"]
@@ -103,9 +103,7 @@ def tiny_mp(options: Options) -> list[Row]:
         "forks": f"the generator, then {N_JOBS} bare os.fork() children exiting at once, reaped",
         "generator": "the user's generator of delayed tuples alone",
     }
-    return [Row("par_tiny_mp", key if key in ("limit", "ours") else "bound", what[key],
-                n / seconds, "tasks/s", True, target=45.0)
-            for key, seconds in timings.items() if seconds is not None]
+    return rows_of("par_tiny_mp", timings, what, target=45.0, amount=n, unit="tasks/s")
 
 
 # Each snippet runs in a fresh interpreter and prints its seconds.
@@ -153,7 +151,7 @@ def _fresh(code: str) -> float:
         p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p))
     # As an installed package is: byte-compiled once, not at every start.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
                           timeout=120, env=env, cwd=_ROOT)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-500:])
@@ -184,9 +182,7 @@ def first_call(options: Options) -> list[Row]:
         "imports2": f"imports only: the parent's, while {N_JOBS} interpreters import a loky worker's",
         "imports1": "imports only: the parent's, while 1 interpreter imports a loky worker's",
     }
-    return [Row("par_first_call", key if key in ("limit", "ours") else "bound", what[key],
-                seconds, "s", False, target=60.0)
-            for key, seconds in timings.items()]
+    return rows_of("par_first_call", timings, what, target=60.0)
 
 
 BOUNDS = [("par_tiny_mp", tiny_mp), ("par_first_call", first_call)]
